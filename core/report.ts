@@ -1,0 +1,80 @@
+/**
+ * The report: what every action returns (CLI `--json FILE`, the state machine's output).
+ * It never holds a credential: servers are described by host, port and version only.
+ */
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+/** One finding of a pre-check. A failed check is data, not an exception. */
+export interface CheckResult {
+  /** The check id, part of the report contract (see core/checks/ids.ts). */
+  readonly id: string;
+  readonly status: CheckStatus;
+  /** The database the finding is about, when it is about one. */
+  readonly database?: string;
+  readonly message: string;
+  /** What the user can do about it; empty when nothing is needed. */
+  readonly remedy: string;
+  /** Machine-readable facts behind the finding (sizes, versions, names), for the plan and for people. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export type Method = 'dump' | 'replication';
+
+export type RoleStatus = 'created' | 'exists' | 'skipped' | 'failed';
+
+export interface RoleResult {
+  readonly name: string;
+  readonly status: RoleStatus;
+  readonly message: string;
+}
+
+export type DatabaseStatus = 'done' | 'replicating' | 'failed' | 'skipped';
+
+export interface TableResult {
+  /** Qualified, quoted-as-needed name, e.g. `public.orders`. */
+  readonly name: string;
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly sourceChecksum?: string;
+  readonly targetChecksum?: string;
+  readonly ok: boolean;
+}
+
+export interface DatabaseResult {
+  readonly name: string;
+  readonly method: Method;
+  readonly status: DatabaseStatus;
+  readonly tables: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  /** Replication lag in bytes (replication method), 0 otherwise. */
+  readonly lagBytes: number;
+  readonly message: string;
+  /** Per-table verification, when the step verified. */
+  readonly verification?: readonly TableResult[];
+  /** Error name (see core/errors.ts) when status is `failed`. */
+  readonly error?: string;
+}
+
+export interface ServerInfo {
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+}
+
+export type Action = 'check' | 'migrate' | 'status' | 'cutover' | 'abort';
+
+export interface Report {
+  readonly ok: boolean;
+  readonly action: Action;
+  readonly durationMs: number;
+  readonly source?: ServerInfo;
+  readonly target?: ServerInfo;
+  readonly checks: readonly CheckResult[];
+  readonly roles: readonly RoleResult[];
+  readonly databases: readonly DatabaseResult[];
+}

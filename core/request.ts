@@ -1,0 +1,123 @@
+/**
+ * The request: the state machine's input, the CLI's options, parsed once at the edge. Defaults live here only.
+ *
+ * @example
+ * ```ts
+ * const request = parseRequest({ action: 'check', source: { uri: 'postgres://…' }, target: { env: 'PG_MIGRATE_TARGET' } });
+ * ```
+ */
+import { z } from 'zod';
+import { InputError } from './errors.js';
+
+/**
+ * Where a server's connection string comes from. Credentials are never in the request itself on AWS:
+ * `secretArn` (RDS secret JSON or a secret holding a URI) is resolved by the Lambda / task. `env` names an
+ * environment variable holding a URI or key=value string (the local CLI uses it so that no credential enters the
+ * execution input). `uri` is allowed only where the deployment explicitly allows plain URIs.
+ */
+export const ConnectionRefSchema = z.union([
+  z.strictObject({ secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN') }),
+  z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({ uri: z.string().min(1) }),
+]);
+export type ConnectionRef = z.infer<typeof ConnectionRefSchema>;
+
+const tableFilter = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+){1,2}$/, 'must be schema.table or db.schema.table (quote nothing; names are exact)');
+
+export const ACTIONS = ['check', 'migrate', 'status', 'cutover', 'abort'] as const;
+
+export const RequestSchema = z.strictObject({
+  action: z.enum(ACTIONS),
+  source: ConnectionRefSchema,
+  target: ConnectionRefSchema,
+  /** Only these source databases (exact names). Unknown names fail the `source-databases` check. */
+  dbs: z.array(z.string().min(1).max(63)).optional(),
+  /** Every source database except these. */
+  excludeDbs: z.array(z.string().min(1).max(63)).default([]),
+  /** Only these tables' data (`[db.]schema.table`, repeatable). */
+  withTables: z.array(tableFilter).default([]),
+  /** Not these tables' data (`[db.]schema.table`, repeatable). */
+  skipTables: z.array(tableFilter).default([]),
+  method: z.enum(['auto', 'dump', 'replication']).default('auto'),
+  /** Parallel COPY streams (and pg_restore -j) per database. */
+  jobs: z.int().min(1).max(64).default(4),
+  /** Databases migrated at the same time (the Map's MaxConcurrency). */
+  maxConcurrency: z.int().min(1).max(40).default(2),
+  /** Create the source's roles on the target first. */
+  roles: z.boolean().default(true),
+  /** Consent to REPLICA IDENTITY FULL on source tables without a primary key (replication method). */
+  replicaIdentityFull: z.boolean().default(false),
+  /** After `migrate` by replication reaches sync, go straight on into cutover. */
+  cutover: z.boolean().default(false),
+  /** Replication lag (bytes) at or under which a database counts as in sync / may be cut over. */
+  maxLagBytes: z
+    .int()
+    .min(0)
+    .default(1024 * 1024),
+  /** How long `cutover` waits for the lag to drop before failing (nothing is dropped on timeout). */
+  timeoutSeconds: z.int().min(1).max(86_400).default(600),
+  /** Per-table checksums in verification (slower: reads every row on both sides). */
+  checksums: z.boolean().default(false),
+  /** Free bytes on the target's disk, when the user knows it and the tool cannot measure it. */
+  targetFreeBytes: z.int().min(0).optional(),
+  /** RDS / Aurora instance identifier of the target, to read FreeStorageSpace from CloudWatch. */
+  targetRdsInstanceId: z.string().min(1).optional(),
+  /** Connect timeout for checks and steps, seconds. */
+  connectTimeoutSeconds: z.int().min(1).max(300).default(10),
+  /** Statement timeout for pre-check queries, milliseconds. */
+  checkStatementTimeoutMs: z.int().min(100).max(600_000).default(15_000),
+});
+
+/** A parsed request with every default filled in. */
+export type Request = z.infer<typeof RequestSchema>;
+/** What callers may pass (defaults optional). */
+export type RequestInput = z.input<typeof RequestSchema>;
+
+/** Parses untrusted input into a {@link Request}; every problem is reported at once in one {@link InputError}. */
+export function parseRequest(input: unknown): Request {
+  const result = RequestSchema.safeParse(input);
+  if (!result.success) {
+    throw new InputError(
+      result.error.issues.map((issue) => {
+        const path = issue.path.length > 0 ? issue.path.join('.') : 'request';
+        return `${path}: ${issue.message}`;
+      }),
+    );
+  }
+  const request = result.data;
+  const problems: string[] = [];
+  if (request.dbs && request.dbs.length === 0)
+    problems.push('dbs: an empty list selects nothing; omit it to select every database');
+  if (request.withTables.length > 0 && request.skipTables.some((t) => request.withTables.includes(t))) {
+    problems.push('withTables and skipTables name the same table');
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return request;
+}
+
+/** A table filter entry split into its parts; `database` is undefined when the filter applies to every database. */
+export interface TableFilter {
+  readonly database?: string;
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** Splits `[db.]schema.table`. */
+export function parseTableFilter(text: string): TableFilter {
+  const parts = text.split('.');
+  if (parts.length === 3) return { database: parts[0]!, schema: parts[1]!, table: parts[2]! };
+  if (parts.length === 2) return { schema: parts[0]!, table: parts[1]! };
+  throw new InputError(`table filter ${JSON.stringify(text)}: must be schema.table or db.schema.table`);
+}
+
+/** The table filters that apply to one database. */
+export function tableFiltersFor(
+  request: Pick<Request, 'withTables' | 'skipTables'>,
+  database: string,
+): { readonly withTables: TableFilter[]; readonly skipTables: TableFilter[] } {
+  const pick = (list: readonly string[]) =>
+    list.map(parseTableFilter).filter((f) => f.database === undefined || f.database === database);
+  return { withTables: pick(request.withTables), skipTables: pick(request.skipTables) };
+}
