@@ -79,7 +79,7 @@ export function parseConnectionString(text: string, label = 'connection'): Conne
     fields = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? parseUri(trimmed) : parseKeyValue(trimmed);
   } catch (err) {
     throw new InputError(
-      `${label}: cannot parse connection string (${(err as Error).message}); expected postgres://user:password@host:port/dbname or "host=… user=… dbname=…"`,
+      `${label}: cannot parse connection string (${(err as Error).message}); expected a URI such as postgres://USER@HOST:PORT/DBNAME (password percent-encoded) or "host=… user=… dbname=…"`,
     );
   }
   const password = fields.get('password');
