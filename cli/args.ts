@@ -78,6 +78,7 @@ const CONNECTION_OPTIONS = {
   source: { type: 'string', help: 'source server: URI or key=value (or env PG_MIGRATE_SOURCE)' },
   target: { type: 'string', help: 'target server: URI or key=value (or env PG_MIGRATE_TARGET)' },
   json: { type: 'string', help: 'write the report to FILE' },
+  verbose: { type: 'boolean', short: 'v', help: 'show log records and every check finding' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies Record<string, OptionSpec & { help: string }>;
 
@@ -97,6 +98,7 @@ export interface LocalArgs {
   readonly target?: string;
   /** `--json FILE`. */
   readonly json?: string;
+  readonly verbose: boolean;
   /** The request, with `source` / `target` as env refs (the credentials stay out of the execution input). */
   readonly request: RequestInput;
 }
@@ -122,7 +124,8 @@ export function localHelp(command: LocalCommand): string {
   const lines = [`pg-migrate ${command} — ${SUMMARIES[command]}`, '', `usage: pg-migrate ${command} [options]`, ''];
   const row = (flag: string, help: string) => `  ${flag.padEnd(30)} ${help}`;
   for (const [name, spec] of Object.entries(CONNECTION_OPTIONS)) {
-    lines.push(row(`--${name}${spec.type === 'string' ? (name === 'json' ? ' FILE' : ' S') : ''}`, spec.help));
+    const value = spec.type === 'string' ? (name === 'json' ? ' FILE' : ' S') : '';
+    lines.push(row(`${'short' in spec ? `-${spec.short}, ` : ''}--${name}${value}`, spec.help));
   }
   for (const [name, spec] of Object.entries(REQUEST_OPTIONS)) {
     if (spec.commands.includes(command)) lines.push(row(`--${name}${spec.type === 'string' ? ' …' : ''}`, spec.help));
@@ -229,6 +232,7 @@ export function parseLocalArgs(
     ...(source !== undefined ? { source } : {}),
     ...(target !== undefined ? { target } : {}),
     ...(typeof values.json === 'string' ? { json: values.json } : {}),
+    verbose: values.verbose === true,
     request,
   };
 }

@@ -1,0 +1,4 @@
+import type { Io } from './io.js';
+export async function awsCommand(_args: readonly string[], _io: Io): Promise<number> {
+  return 1;
+}
