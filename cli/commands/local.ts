@@ -18,7 +18,12 @@ import { removeReplicationObjects } from './interrupt.js';
 import { type Io, interactiveOutput, onInterrupt } from './io.js';
 
 /** Runs one local command; resolves with the exit code. */
-export async function localCommand(command: LocalCommand, args: readonly string[], io: Io): Promise<number> {
+export async function localCommand(
+  command: LocalCommand,
+  args: readonly string[],
+  io: Io,
+  options: { readonly verification?: boolean } = {},
+): Promise<number> {
   const parsed = parseLocalArgs(command, args);
   if (parsed.help) {
     io.out(`${localHelp(command)}\n`);
@@ -65,7 +70,7 @@ export async function localCommand(command: LocalCommand, args: readonly string[
     stopInterrupt();
   }
   const outcome = result.outcome;
-  printer.summary(outcome);
+  printer.summary(outcome, options.verification ? { verification: true } : {});
   if (parsed.json !== undefined) writeReport(parsed.json, outcome, request, Date.now() - started);
   return exitCodeFor(outcome);
 }
