@@ -15,10 +15,15 @@ import { EXIT } from '../outcome.js';
 import { type Io, interactiveOutput } from './io.js';
 import { localCommand } from './local.js';
 
-/** The sample: database name → SQL file under cli/demo/. */
-const SAMPLE: ReadonlyArray<readonly [string, string]> = [
-  ['shop', 'shop.sql'],
-  ['crm', 'crm.sql'],
+/**
+ * The sample: the project's realistic fixture (test/fixtures/): cluster roles with memberships and settings, a
+ * `shop` database (schemas, enums, domains, identity columns, partitions, foreign keys, indexes, views, a
+ * materialized view, triggers, an unlogged table, large objects, grants) and an `analytics` one.
+ */
+const ROLES_FILE = 'roles.sql';
+const SAMPLE: ReadonlyArray<{ readonly name: string; readonly file: string; readonly owner?: string }> = [
+  { name: 'shop', file: 'shop.sql', owner: 'app_owner' },
+  { name: 'analytics', file: 'analytics.sql' },
 ];
 
 const HELP = [
@@ -28,6 +33,10 @@ const HELP = [
   '',
   '  --method M                     migration method for the demo (default dump)',
 ].join('\n');
+
+function fixture(file: string): string {
+  return readFileSync(join(projectRoot(), 'test', 'fixtures', file), 'utf8');
+}
 
 async function pickSourceVersion(): Promise<14 | 15> {
   const { binDirFor } = await import('../../test/support/cluster.js');
@@ -90,19 +99,18 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
     clusters.push(source, target);
     io.out(`  source ${source.host}:${source.port} (PostgreSQL ${source.version}), target ${target.host}:${target.port}\n`);
     io.out(c.bold('Loading the sample…\n'));
-    await source.createRole('app_rw', { password: 'demo-app-rw' });
-    await source.createRole('app_ro', { login: false });
-    for (const [database, file] of SAMPLE) {
+    await source.loadFixture('postgres', fixture(ROLES_FILE));
+    for (const { name, file, owner } of SAMPLE) {
       const t = Date.now();
-      await source.createDatabase(database, { owner: 'app_rw' });
-      await source.loadFixture(database, readFileSync(join(projectRoot(), 'cli', 'demo', file), 'utf8'));
-      io.out(`  ${database}: loaded in ${formatDuration(Date.now() - t)}\n`);
+      await source.createDatabase(name, owner !== undefined ? { owner } : {});
+      await source.loadFixture(name, fixture(file));
+      io.out(`  ${name}: loaded in ${formatDuration(Date.now() - t)}\n`);
     }
     process.env.PG_MIGRATE_SOURCE = source.uri('postgres');
     process.env.PG_MIGRATE_TARGET = target.uri('postgres');
-    const dbs = SAMPLE.map(([name]) => name).join(',');
+    const dbs = SAMPLE.map(({ name }) => name).join(',');
 
-    io.out(c.bold('\n$ pg-migrate check --dbs shop,crm\n'));
+    io.out(c.bold(`\n$ pg-migrate check --dbs ${dbs} --method ${method}\n`));
     running = true;
     const checkCode = await localCommand('check', ['--dbs', dbs, '--method', method], io);
     running = false;
@@ -110,7 +118,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
       io.err(`The check did not pass (exit code ${checkCode}); the demo stops here.\n`);
       return checkCode;
     }
-    io.out(c.bold(`\n$ pg-migrate migrate --dbs shop,crm --method ${method}\n`));
+    io.out(c.bold(`\n$ pg-migrate migrate --dbs ${dbs} --method ${method}\n`));
     running = true;
     const migrateCode = await localCommand('migrate', ['--dbs', dbs, '--method', method], io, { verification: true });
     running = false;
@@ -119,7 +127,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
     io.out(c.bold('\nIndependent check: row counts on both servers\n'));
     const rows: string[][] = [[c.dim(''), c.dim('table'), c.dim('source'), c.dim('target')]];
     let mismatches = 0;
-    for (const [database] of SAMPLE) {
+    for (const { name: database } of SAMPLE) {
       const [s, t] = await Promise.all([rowCounts(source, database), rowCounts(target, database)]);
       for (const [name, n] of s) {
         const m = t.get(name);

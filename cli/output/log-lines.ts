@@ -5,7 +5,8 @@
  *
  * Progress formats understood, in order of preference:
  * 1. `{"message":"progress","event":<ProgressEvent>}` — the event as it is (any level).
- * 2. `lambdas/shared/logger.ts` `progressToLogger`: `{"message":"phase <p>","phase":"<p>","database":…}` and
+ * 2. The event's fields spread into the record (`logger.info('phase', { ...event })`): `{"kind":"phase",…}`.
+ * 3. `lambdas/shared/logger.ts` `progressToLogger`: `{"message":"phase <p>","phase":"<p>","database":…}` and
  *    `{"message":"table <t> copied" | "table <t> progress","database":…,"table":…,"rows":…,"bytes":…,"totalBytes":…}`.
  */
 import type { ProgressEvent } from '../../core/logger.js';
@@ -72,7 +73,7 @@ export function parseLogLine(line: string): ParsedLine {
     return { kind: 'text', text: line };
   }
   const message = str(record.message) ?? str(record.msg) ?? '';
-  const event = toProgressEvent(record.event);
+  const event = toProgressEvent(record.event) ?? toProgressEvent(record);
   if (event) return { kind: 'progress', event };
   if (message.startsWith('phase ') && str(record.phase) !== undefined) {
     const phase = toProgressEvent({ ...record, kind: 'phase' });

@@ -85,6 +85,10 @@ describe('parseLogLine', () => {
       kind: 'progress',
       event: { kind: 'table', database: 'd', table: 's.t', rows: 3, bytes: 30, done: false },
     });
+    expect(parseLogLine('{"level":"DEBUG","message":"table copied","kind":"table","database":"d","table":"s.t","rows":4,"bytes":40,"done":true}')).toEqual({
+      kind: 'progress',
+      event: { kind: 'table', database: 'd', table: 's.t', rows: 4, bytes: 40, done: true },
+    });
     expect(parseLogLine('{"level":"INFO","message":"phase copy","phase":"copy","database":"d"}')).toEqual({
       kind: 'progress',
       event: { kind: 'phase', phase: 'copy', database: 'd' },
