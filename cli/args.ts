@@ -113,8 +113,7 @@ function optionsFor(command: LocalCommand): Record<string, OptionSpec> {
     out[name] = { type: spec.type, ...('short' in spec ? { short: spec.short } : {}) };
   }
   for (const [name, spec] of Object.entries(REQUEST_OPTIONS)) {
-    if (spec.commands.includes(command))
-      out[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
+    if (spec.commands.includes(command)) out[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
   }
   return out;
 }
@@ -183,8 +182,14 @@ export function requestOptions(
   refs: { source: ConnectionRef; target: ConnectionRef },
   problems: string[],
 ): RequestInput {
-  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  const list = (name: string) => splitList(Array.isArray(values[name]) ? (values[name] as string[]) : undefined);
+  const str = (name: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const list = (name: string) => {
+    const value = values[name];
+    return splitList(Array.isArray(value) ? value : undefined);
+  };
   const int = (name: string) => parseInteger(name, str(name), problems);
   const request: Record<string, unknown> = { action, source: refs.source, target: refs.target };
   const set = (key: string, value: unknown) => {
@@ -225,7 +230,12 @@ export function parseLocalArgs(
     if (source === undefined || source.trim() === '') problems.push(`--source is required (or set ${SOURCE_ENV})`);
     if (target === undefined || target.trim() === '') problems.push(`--target is required (or set ${TARGET_ENV})`);
   }
-  const request = requestOptions(command, values, { source: { env: SOURCE_ENV }, target: { env: TARGET_ENV } }, problems);
+  const request = requestOptions(
+    command,
+    values,
+    { source: { env: SOURCE_ENV }, target: { env: TARGET_ENV } },
+    problems,
+  );
   if (problems.length > 0 && !help) throw new InputError(problems);
   return {
     help,
@@ -248,8 +258,7 @@ export function requestOptionHelp(command: LocalCommand): string[] {
 export function requestOptionSpecs(command: LocalCommand): Record<string, OptionSpec> {
   const out: Record<string, OptionSpec> = {};
   for (const [name, spec] of Object.entries(REQUEST_OPTIONS)) {
-    if (spec.commands.includes(command))
-      out[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
+    if (spec.commands.includes(command)) out[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
   }
   return out;
 }

@@ -45,9 +45,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     if (command === '--version' || command === '-V') {
       const { projectRoot } = await import('./paths.js');
-      const { readFileSync } = await import('node:fs');
-      const { join } = await import('node:path');
-      const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+      const fs = await import('node:fs');
+      const path = await import('node:path');
+      const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
       io.out(`${pkg.version}\n`);
       return EXIT.ok;
     }

@@ -83,14 +83,14 @@ function parseJson(text: string | undefined): unknown {
 }
 
 /** The `TASK_INPUT` of an ECS RunTask's parameters (a TaskScheduled event), if any. */
-function taskInputOf(parameters: unknown): { mode?: string; database?: { name?: string } } | undefined {
+function taskInputOf(parameters: unknown): { mode?: unknown; database?: { name?: unknown } } | undefined {
   const overrides = (parameters as { Overrides?: { ContainerOverrides?: unknown } } | undefined)?.Overrides
     ?.ContainerOverrides;
   if (!Array.isArray(overrides)) return undefined;
   for (const container of overrides as Array<{ Environment?: Array<{ Name?: string; Value?: string }> }>) {
     const value = container.Environment?.find((e) => e.Name === 'TASK_INPUT')?.Value;
-    const parsed = parseJson(value);
-    if (parsed && typeof parsed === 'object') return parsed as { mode?: string; database?: { name?: string } };
+    const parsed = parseJson(value) as { mode?: unknown; database?: { name?: unknown } } | undefined;
+    if (parsed && typeof parsed === 'object') return parsed;
   }
   return undefined;
 }
@@ -121,8 +121,9 @@ export function interpretEvent(event: HistoryEvent): Interpreted {
       if (details?.resourceType !== 'ecs') return {};
       const input = taskInputOf(parseJson(details.parameters));
       const name = input?.database?.name;
-      return name !== undefined
-        ? { progress: { kind: 'phase', database: name, phase: `${input?.mode ?? 'task'} (Fargate task scheduled)` } }
+      const mode = typeof input?.mode === 'string' ? input.mode : 'task';
+      return typeof name === 'string'
+        ? { progress: { kind: 'phase', database: name, phase: `${mode} (Fargate task scheduled)` } }
         : {};
     }
     case 'TaskSucceeded': {
@@ -132,13 +133,17 @@ export function interpretEvent(event: HistoryEvent): Interpreted {
         | { name?: unknown; status?: unknown; rows?: unknown; bytes?: unknown; tables?: unknown }
         | undefined;
       if (!result || typeof result.name !== 'string') return {};
-      const detail = `${String(result.tables ?? '?')} tables, ${String(result.rows ?? '?')} rows`;
-      return { progress: { kind: 'phase', database: result.name, phase: String(result.status ?? 'done'), detail } };
+      const count = (v: unknown) => (typeof v === 'number' ? String(v) : '?');
+      const detail = `${count(result.tables)} tables, ${count(result.rows)} rows`;
+      const status = typeof result.status === 'string' ? result.status : 'done';
+      return { progress: { kind: 'phase', database: result.name, phase: status, detail } };
     }
     case 'TaskFailed':
     case 'TaskTimedOut': {
       const details = event.taskFailedEventDetails ?? event.taskTimedOutEventDetails;
-      return { warning: scrub(`task ${details?.resourceType ?? ''} failed: ${details?.error ?? ''} ${details?.cause ?? ''}`) };
+      return {
+        warning: scrub(`task ${details?.resourceType ?? ''} failed: ${details?.error ?? ''} ${details?.cause ?? ''}`),
+      };
     }
     case 'LambdaFunctionFailed':
     case 'LambdaFunctionTimedOut': {
@@ -226,7 +231,8 @@ export async function stopExecution(
   await sfn.send(new StopExecutionCommand({ executionArn, error: 'PgMigrate.Aborted', cause }));
   const events = await new HistoryReader(sfn, executionArn).poll();
   const byCluster = new Map<string, string[]>();
-  for (const { taskArn, cluster } of submittedTasks(events)) byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), taskArn]);
+  for (const { taskArn, cluster } of submittedTasks(events))
+    byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), taskArn]);
   const stopped: string[] = [];
   for (const [cluster, arns] of byCluster) {
     for (let i = 0; i < arns.length; i += 100) {

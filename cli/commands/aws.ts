@@ -47,7 +47,9 @@ const HELP = {
 } as const;
 
 function allRequestOptionSpecs() {
-  return Object.assign({}, ...LOCAL_COMMANDS.map((c) => requestOptionSpecs(c))) as ReturnType<typeof requestOptionSpecs>;
+  return Object.assign({}, ...LOCAL_COMMANDS.map((c) => requestOptionSpecs(c))) as ReturnType<
+    typeof requestOptionSpecs
+  >;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -159,7 +161,9 @@ export async function awsCommand(
   const { sfn, ecs } = clients(str(values.region));
   if (sub === 'stop') {
     const stopped = await stopExecution(sfn, ecs, executionArn!);
-    io.out(`Stopped ${executionArn}${stopped.length > 0 ? ` and ${stopped.length} Fargate task(s):\n  ${stopped.join('\n  ')}` : ''}\n`);
+    io.out(
+      `Stopped ${executionArn}${stopped.length > 0 ? ` and ${stopped.length} Fargate task(s):\n  ${stopped.join('\n  ')}` : ''}\n`,
+    );
     return EXIT.ok;
   }
   return watch(sfn, executionArn!, io, 'migrate', str(values.json), (interval ?? 5) * 1000);

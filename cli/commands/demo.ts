@@ -95,9 +95,14 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
   try {
     const sourceVersion = await pickSourceVersion();
     io.out(c.bold(`Starting two throwaway PostgreSQL servers (source ${sourceVersion}, target 15)…\n`));
-    const [source, target] = await Promise.all([startCluster({ version: sourceVersion }), startCluster({ version: 15 })]);
+    const [source, target] = await Promise.all([
+      startCluster({ version: sourceVersion }),
+      startCluster({ version: 15 }),
+    ]);
     clusters.push(source, target);
-    io.out(`  source ${source.host}:${source.port} (PostgreSQL ${source.version}), target ${target.host}:${target.port}\n`);
+    io.out(
+      `  source ${source.host}:${source.port} (PostgreSQL ${source.version}), target ${target.host}:${target.port}\n`,
+    );
     io.out(c.bold('Loading the sample…\n'));
     await source.loadFixture('postgres', fixture(ROLES_FILE));
     for (const { name, file, owner } of SAMPLE) {
@@ -132,13 +137,20 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
       for (const [name, n] of s) {
         const m = t.get(name);
         if (m !== n) mismatches++;
-        rows.push([m === n ? c.green('✔') : c.red('✖'), `${database}.${name}`, formatCount(n), m === undefined ? 'missing' : formatCount(m)]);
+        rows.push([
+          m === n ? c.green('✔') : c.red('✖'),
+          `${database}.${name}`,
+          formatCount(n),
+          m === undefined ? 'missing' : formatCount(m),
+        ]);
       }
     }
     io.out(`${table(rows, [2, 3]).join('\n')}\n`);
     io.out(
       mismatches === 0
-        ? c.green(`\nDemo finished in ${formatDuration(Date.now() - started)}: every table has the same rows on both servers.\n`)
+        ? c.green(
+            `\nDemo finished in ${formatDuration(Date.now() - started)}: every table has the same rows on both servers.\n`,
+          )
         : c.red(`\n${mismatches} table(s) differ.\n`),
     );
     return mismatches === 0 ? EXIT.ok : EXIT.failed;

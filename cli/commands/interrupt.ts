@@ -20,7 +20,13 @@ export function abortEvent(result: LocalRunResult, fallback: Request): { request
     databases:
       planned.length > 0
         ? planned
-        : databases.map((name) => ({ name, method: 'replication', reasons: [], replicaIdentityFull: [], targetExists: true })),
+        : databases.map((name) => ({
+            name,
+            method: 'replication',
+            reasons: [],
+            replicaIdentityFull: [],
+            targetExists: true,
+          })),
   };
   return { request, plan };
 }

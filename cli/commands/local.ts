@@ -33,11 +33,19 @@ export async function localCommand(
   const request = parseRequest(parsed.request);
   const asl = loadAsl();
   const { tty, color } = interactiveOutput(io);
-  let printer: Printer | undefined;
+  const sink: { printer?: Printer } = {};
   const captured = captureOutput((line, stream) => {
-    if (printer) routeLine(line, printer, `handler ${stream}`);
+    if (sink.printer) routeLine(line, sink.printer, `handler ${stream}`);
   });
-  printer = new Printer({ out: captured.stdout, err: captured.stderr, tty, color, verbose: parsed.verbose, ...io.size });
+  const printer = new Printer({
+    out: captured.stdout,
+    err: captured.stderr,
+    tty,
+    color,
+    verbose: parsed.verbose,
+    ...io.size,
+  });
+  sink.printer = printer;
   const started = Date.now();
   const controller = new AbortController();
   const stopInterrupt = onInterrupt(
@@ -76,7 +84,12 @@ export async function localCommand(
 }
 
 /** `--json FILE`: the report (or, when the run produced none, a report-shaped record of the error). */
-export function writeReport(path: string, outcome: Outcome, request: Pick<Request, 'action'>, durationMs: number): void {
+export function writeReport(
+  path: string,
+  outcome: Outcome,
+  request: Pick<Request, 'action'>,
+  durationMs: number,
+): void {
   const body =
     outcome.kind === 'report'
       ? outcome.report

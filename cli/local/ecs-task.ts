@@ -104,8 +104,8 @@ export class LocalTaskRunner {
     this.children.add(child);
     this.options.onStart?.(taskInput);
     const lastErrors: string[] = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => this.options.onLine(line, 'stdout', taskInput));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => this.options.onLine(line, 'stdout', taskInput));
+    createInterface({ input: child.stderr }).on('line', (line) => {
       lastErrors.push(line);
       if (lastErrors.length > 5) lastErrors.shift();
       this.options.onLine(line, 'stderr', taskInput);
@@ -119,7 +119,7 @@ export class LocalTaskRunner {
                 token,
                 new TaskFailure('States.HeartbeatTimeout', `no heartbeat for ${state.HeartbeatSeconds} s`),
               );
-              this.stop(child);
+              void this.stop(child);
             }
           }, 1000)
         : undefined;
@@ -153,7 +153,7 @@ export class LocalTaskRunner {
       return await outcome;
     } finally {
       // The task reports, then exits; wait for that so no child outlives its state.
-      const timer = setTimeout(() => this.stop(child), KILL_GRACE_MS);
+      const timer = setTimeout(() => void this.stop(child), KILL_GRACE_MS);
       await exited;
       clearTimeout(timer);
     }

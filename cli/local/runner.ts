@@ -12,7 +12,7 @@ import type { RequestInput } from '../../core/request.js';
 import { parseLogLine } from '../output/log-lines.js';
 import { type Outcome, outcomeFromFailure, outcomeFromOutput } from '../outcome.js';
 import { projectRoot } from '../paths.js';
-import { type AslMachine, type AslState, allStates, localImplementations } from './asl.js';
+import { type AslMachine, allStates, localImplementations } from './asl.js';
 import { LocalTaskRunner, type TaskCommand } from './ecs-task.js';
 import { installPolyfills } from './polyfill.js';
 import { LocalSfnEndpoint } from './sfn-endpoint.js';
@@ -170,11 +170,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const retryIntervalOverrides: Record<string, number> = {};
   for (const { name, state } of allStates(options.asl)) {
     if (state.Type === 'Wait') waitTimeOverrides[name] = options.waitMs ?? 2000;
-    if (Array.isArray((state as AslState).Retry)) retryIntervalOverrides[name] = options.retryMs ?? 1000;
+    if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = options.retryMs ?? 1000;
   }
 
   const machine = new StateMachine(options.asl as never, { validationOptions: { noValidate: true } });
-  const execution = machine.run(options.input as never, {
+  const execution = machine.run(options.input, {
     overrides: {
       taskResourceLocalHandlers: localHandlers as never,
       waitTimeOverrides,
@@ -240,8 +240,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     else if (err instanceof ExecutionTimeoutError)
       outcome = { kind: 'error', error: 'States.Timeout', cause: 'the execution timed out' };
     else if (err instanceof ExecutionError) {
-      const cause = err.cause as { name?: unknown; message?: unknown } | undefined;
-      outcome = outcomeFromFailure(String(cause?.name ?? 'States.Runtime'), String(cause?.message ?? err.message));
+      const cause = err.cause instanceof Error ? err.cause : undefined;
+      outcome = outcomeFromFailure(cause?.name ?? 'States.Runtime', cause?.message ?? err.message);
     } else outcome = { kind: 'error', error: 'States.Runtime', cause: scrub(String(err)) };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

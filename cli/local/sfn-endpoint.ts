@@ -43,9 +43,9 @@ export class LocalSfnEndpoint {
 
   /** Listens on 127.0.0.1 on a free port. */
   static async start(): Promise<LocalSfnEndpoint> {
-    let endpoint: LocalSfnEndpoint | undefined;
+    const holder: { endpoint?: LocalSfnEndpoint } = {};
     const server = createServer((req, res) => {
-      endpoint?.handle(req, res);
+      holder.endpoint?.handle(req, res);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -53,7 +53,8 @@ export class LocalSfnEndpoint {
     });
     server.unref();
     const { port } = server.address() as AddressInfo;
-    endpoint = new LocalSfnEndpoint(server, `http://127.0.0.1:${port}`);
+    const endpoint = new LocalSfnEndpoint(server, `http://127.0.0.1:${port}`);
+    holder.endpoint = endpoint;
     return endpoint;
   }
 
@@ -87,7 +88,8 @@ export class LocalSfnEndpoint {
   }
 
   async close(): Promise<void> {
-    for (const token of [...this.pending.keys()]) this.fail(token, new TaskFailure('States.Runtime', 'endpoint closed'));
+    for (const token of [...this.pending.keys()])
+      this.fail(token, new TaskFailure('States.Runtime', 'endpoint closed'));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

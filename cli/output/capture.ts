@@ -16,11 +16,16 @@ export interface Captured {
 
 /** Starts capturing; `onLine` gets every complete line written by anyone but the printer. */
 export function captureOutput(onLine: (line: string, stream: 'stdout' | 'stderr') => void): Captured {
-  const originalOut: Write = process.stdout.write;
-  const originalErr: Write = process.stderr.write;
+  const saved = {
+    stdout: Object.getOwnPropertyDescriptor(process.stdout, 'write'),
+    stderr: Object.getOwnPropertyDescriptor(process.stderr, 'write'),
+  };
+  const originalOut = process.stdout.write.bind(process.stdout);
+  const originalErr = process.stderr.write.bind(process.stderr);
   const buffers = { stdout: '', stderr: '' };
-  const make = (stream: 'stdout' | 'stderr'): Write =>
-    function write(this: unknown, chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean {
+  const make =
+    (stream: 'stdout' | 'stderr'): Write =>
+    (chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
       buffers[stream] += text;
       let index = buffers[stream].indexOf('\n');
@@ -33,15 +38,18 @@ export function captureOutput(onLine: (line: string, stream: 'stdout' | 'stderr'
       const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
       if (typeof callback === 'function') queueMicrotask(() => (callback as () => void)());
       return true;
-    } as Write;
+    };
   process.stdout.write = make('stdout');
   process.stderr.write = make('stderr');
   return {
-    stdout: (text) => void originalOut.call(process.stdout, text),
-    stderr: (text) => void originalErr.call(process.stderr, text),
+    stdout: (text) => void originalOut(text),
+    stderr: (text) => void originalErr(text),
     restore() {
-      process.stdout.write = originalOut;
-      process.stderr.write = originalErr;
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const descriptor = saved[stream];
+        if (descriptor) Object.defineProperty(process[stream], 'write', descriptor);
+        else delete (process[stream] as { write?: unknown }).write;
+      }
       for (const stream of ['stdout', 'stderr'] as const) {
         if (buffers[stream] !== '') onLine(buffers[stream], stream);
         buffers[stream] = '';

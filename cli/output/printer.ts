@@ -7,16 +7,7 @@ import { scrub } from '../../core/errors.js';
 import type { Logger, ProgressEvent } from '../../core/logger.js';
 import type { RunObserver, StateEvent } from '../local/runner.js';
 import type { Outcome } from '../outcome.js';
-import {
-  bar,
-  type Colors,
-  colors,
-  formatBytes,
-  formatCount,
-  formatDuration,
-  formatRate,
-  truncate,
-} from './format.js';
+import { bar, type Colors, colors, formatBytes, formatCount, formatDuration, formatRate, truncate } from './format.js';
 import { renderReport, type SummaryOptions, verdict } from './summary.js';
 
 /** Top-level states worth naming to people, and how. Others (Pass, Choice) stay silent. */
@@ -103,9 +94,8 @@ export class Printer implements RunObserver {
     this.c = colors(options.color);
     this.now = options.now ?? Date.now;
     this.start = this.now();
-    const log =
-      (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
-        this.log(level, message, fields);
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
+      this.log(level, message, fields);
     this.logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
     this.progress = (event) => this.onProgress(event);
   }
@@ -208,8 +198,7 @@ export class Printer implements RunObserver {
       db.phase = event.phase;
       if (event.detail !== undefined) db.detail = event.detail;
       else delete db.detail;
-      if (!this.options.tty)
-        this.plain(`${event.database}: ${event.phase}${event.detail ? ` (${event.detail})` : ''}`);
+      if (!this.options.tty) this.plain(`${event.database}: ${event.phase}${event.detail ? ` (${event.detail})` : ''}`);
       return;
     }
     const db = this.database(event.database);
@@ -240,8 +229,7 @@ export class Printer implements RunObserver {
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
     if ((level === 'debug' || level === 'info') && !this.options.verbose) return;
-    const where =
-      fields && typeof fields.database === 'string' ? `${fields.database}: ` : '';
+    const where = fields && typeof fields.database === 'string' ? `${fields.database}: ` : '';
     const text = scrub(`${where}${message}`);
     const styled =
       level === 'error'
@@ -249,7 +237,10 @@ export class Printer implements RunObserver {
         : level === 'warn'
           ? this.c.yellow(`warning: ${text}`)
           : this.c.dim(text);
-    this.above(this.options.tty ? styled : `${this.stamp()} ${styled}`, level === 'warn' || level === 'error' ? 'err' : 'out');
+    this.above(
+      this.options.tty ? styled : `${this.stamp()} ${styled}`,
+      level === 'warn' || level === 'error' ? 'err' : 'out',
+    );
   }
 
   private stamp(): string {
@@ -301,7 +292,9 @@ export class Printer implements RunObserver {
       lines.push(
         `  ${c.bold(name)} ${c.cyan(db.phase)}${db.detail ? c.dim(` ${db.detail}`) : ''}${
           tables.length > 0
-            ? c.dim(`  ${done.length}/${tables.length} tables · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)}`)
+            ? c.dim(
+                `  ${done.length}/${tables.length} tables · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)}`,
+              )
             : ''
         }`,
       );

@@ -44,13 +44,16 @@ function checkLines(checks: readonly CheckResult[], c: Colors, verbose: boolean)
     const headline =
       attention.length > 1
         ? `${attention.length} findings`
-        : (attention[0] ?? worst).message + (results.length > 1 && attention.length === 0 ? ` (${results.length} databases)` : '');
+        : (attention[0] ?? worst).message +
+          (results.length > 1 && attention.length === 0 ? ` (${results.length} databases)` : '');
     rows.push([icon(worst.status, c), id, scrub(headline)]);
     const shown = verbose ? results : attention.length > 1 ? attention : attention.filter((r) => r.remedy !== '');
     const lines: string[] = [];
     for (const r of shown) {
       if (attention.length > 1 || verbose)
-        lines.push(`      ${icon(r.status, c)} ${r.database !== undefined ? `${c.bold(r.database)}: ` : ''}${scrub(r.message)}`);
+        lines.push(
+          `      ${icon(r.status, c)} ${r.database !== undefined ? `${c.bold(r.database)}: ` : ''}${scrub(r.message)}`,
+        );
       if (r.remedy) lines.push(c.dim(`        → ${scrub(r.remedy)}`));
     }
     details.set(rows.length - 1, lines);
@@ -114,7 +117,9 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
         if (tables.length === 0) continue;
         const checksums = tables.some((t) => t.sourceChecksum !== undefined);
         const rows = [
-          ['', `${scrub(d.name)}`, 'source rows', 'target rows', ...(checksums ? ['checksum'] : [])].map((h) => c.dim(h)),
+          ['', `${scrub(d.name)}`, 'source rows', 'target rows', ...(checksums ? ['checksum'] : [])].map((h) =>
+            c.dim(h),
+          ),
           ...tables.map((t) => [
             icon(t.ok ? 'ok' : 'bad', c),
             scrub(t.name),
@@ -126,7 +131,9 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
         out.push(...table(rows, [2, 3]));
       }
       const total = verified.reduce((n, d) => n + (d.verification?.length ?? 0), 0);
-      out.push(`  ${mismatches.length === 0 ? icon('ok', c) : icon('bad', c)} ${total - mismatches.length}/${total} tables match`);
+      out.push(
+        `  ${mismatches.length === 0 ? icon('ok', c) : icon('bad', c)} ${total - mismatches.length}/${total} tables match`,
+      );
     }
   }
   out.push('', verdict({ kind: 'report', report }, c));
@@ -157,5 +164,7 @@ export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
     );
   }
   const failed = report.databases.filter((d) => d.status === 'failed').length;
-  return c.red(`FAILED — ${failed} of ${report.databases.length} database${report.databases.length === 1 ? '' : 's'} failed.`);
+  return c.red(
+    `FAILED — ${failed} of ${report.databases.length} database${report.databases.length === 1 ? '' : 's'} failed.`,
+  );
 }

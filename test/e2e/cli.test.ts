@@ -23,7 +23,10 @@ async function loadSource(): Promise<void> {
   await s.createDatabase('analytics');
   await s.loadFixture('analytics', 'analytics.sql');
   await s.createDatabase('tcl');
-  await s.loadFixture('tcl', 'CREATE EXTENSION pltcl; CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1);');
+  await s.loadFixture(
+    'tcl',
+    'CREATE EXTENSION pltcl; CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1);',
+  );
   loaded = true;
 }
 
@@ -70,23 +73,33 @@ describe('pg-migrate through its bin', () => {
   });
 
   it('fails when source and target are the same server', async () => {
-    await expectStopped(['check', '--source', source().uri('postgres'), '--target', source().uri('shop')], /same server/);
+    await expectStopped(
+      ['check', '--source', source().uri('postgres'), '--target', source().uri('shop')],
+      /same server/,
+    );
   });
 
   it('fails when the target password is wrong', async () => {
     await expectStopped(
-      ['migrate', '--dbs', 'shop', '--source', source().uri('postgres'), '--target', target().uri('postgres', 'postgres', WRONG_PASSWORD)],
+      [
+        'migrate',
+        '--dbs',
+        'shop',
+        '--source',
+        source().uri('postgres'),
+        '--target',
+        target().uri('postgres', 'postgres', WRONG_PASSWORD),
+      ],
       /password/i,
     );
   });
 
   it('fails when the target host is unreachable', async () => {
     const closed = await freePort();
-    await expectStopped(
-      ['migrate', '--dbs', 'shop'],
-      /connect|refused|reach/i,
-      { PG_MIGRATE_SOURCE: source().uri('postgres'), PG_MIGRATE_TARGET: `postgresql://postgres:${encodeURIComponent(target().password)}@127.0.0.1:${closed}/postgres?connect_timeout=3` },
-    );
+    await expectStopped(['migrate', '--dbs', 'shop'], /connect|refused|reach/i, {
+      PG_MIGRATE_SOURCE: source().uri('postgres'),
+      PG_MIGRATE_TARGET: `postgresql://postgres:${encodeURIComponent(target().password)}@127.0.0.1:${closed}/postgres?connect_timeout=3`,
+    });
   });
 
   it('fails when a connection string is garbage, before connecting anywhere', async () => {
@@ -105,7 +118,15 @@ describe('pg-migrate through its bin', () => {
 
   it('fails when --dbs names a database that does not exist on the source', async () => {
     await expectStopped(
-      ['migrate', '--dbs', 'shop,no_such_db', '--source', source().uri('postgres'), '--target', target().uri('postgres')],
+      [
+        'migrate',
+        '--dbs',
+        'shop,no_such_db',
+        '--source',
+        source().uri('postgres'),
+        '--target',
+        target().uri('postgres'),
+      ],
       /no_such_db/,
     );
   });
@@ -120,7 +141,10 @@ describe('pg-migrate through its bin', () => {
     const output = `${result.stdout}\n${result.stderr}`;
     expect(result.code, output).toBe(0);
     expectNoSecret(output);
-    const json = readJson(report) as { ok: boolean; databases: Array<{ name: string; status: string; method: string; rows: number }> };
+    const json = readJson(report) as {
+      ok: boolean;
+      databases: Array<{ name: string; status: string; method: string; rows: number }>;
+    };
     expect(json.ok).toBe(true);
     expect(json.databases.map((d) => [d.name, d.method, d.status]).sort()).toEqual([
       ['analytics', 'dump', 'done'],

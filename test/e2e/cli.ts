@@ -16,7 +16,11 @@ export interface CliResult {
 }
 
 /** Runs `node bin/pg-migrate.js …args` from the project root (no TTY, no PG_MIGRATE_* from the test's env). */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+): Promise<CliResult> {
   const base: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('PG_MIGRATE_') && !key.startsWith('PG')) base[key] = value;

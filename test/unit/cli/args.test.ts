@@ -21,10 +21,40 @@ describe('parseLocalArgs', () => {
   it('turns every migrate option into the request, with env refs instead of the connection strings', () => {
     const args = parseLocalArgs(
       'migrate',
-      ['--source', S, '--target', T, '--dbs', 'shop,crm', '--dbs', 'hr', '--exclude-dbs', 'tmp', '--with-table', 'shop.public.orders',
-        '--skip-table', 'public.audit', '--method', 'dump', '--jobs', '8', '--max-concurrency', '3', '--no-roles',
-        '--replica-identity-full', '--cutover', '--max-lag-bytes', '4096', '--timeout', '120', '--checksums',
-        '--target-free-bytes', '1000000', '--json', 'out.json'],
+      [
+        '--source',
+        S,
+        '--target',
+        T,
+        '--dbs',
+        'shop,crm',
+        '--dbs',
+        'hr',
+        '--exclude-dbs',
+        'tmp',
+        '--with-table',
+        'shop.public.orders',
+        '--skip-table',
+        'public.audit',
+        '--method',
+        'dump',
+        '--jobs',
+        '8',
+        '--max-concurrency',
+        '3',
+        '--no-roles',
+        '--replica-identity-full',
+        '--cutover',
+        '--max-lag-bytes',
+        '4096',
+        '--timeout',
+        '120',
+        '--checksums',
+        '--target-free-bytes',
+        '1000000',
+        '--json',
+        'out.json',
+      ],
       {},
     );
     expect(args.source).toBe(S);
@@ -90,7 +120,9 @@ describe('prepareServers', () => {
 
   it('fails when a connection string is garbage, naming which one, without its password, and exports nothing', () => {
     const env: Record<string, string | undefined> = {};
-    const list = problems(() => prepareServers({ source: 'postgres://u:hunter2-pw@[bad', target: 'nonsense here' }, env));
+    const list = problems(() =>
+      prepareServers({ source: 'postgres://u:hunter2-pw@[bad', target: 'nonsense here' }, env),
+    );
     expect(list).toHaveLength(2);
     expect(list[0]).toMatch(/^source: cannot parse connection string/);
     expect(list[1]).toMatch(/^target: cannot parse connection string/);

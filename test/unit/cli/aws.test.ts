@@ -37,7 +37,17 @@ const report: Report = {
   checks: [{ id: 'version', status: 'pass', message: '15 → 16', remedy: '' }],
   roles: [],
   databases: [
-    { name: 'shop', method: 'dump', status: 'done', tables: 3, rows: 700, bytes: 8192, durationMs: 900, lagBytes: 0, message: '' },
+    {
+      name: 'shop',
+      method: 'dump',
+      status: 'done',
+      tables: 3,
+      rows: 700,
+      bytes: 8192,
+      durationMs: 900,
+      lagBytes: 0,
+      message: '',
+    },
   ],
 };
 
@@ -53,7 +63,10 @@ const ecsParameters = JSON.stringify({
         Name: 'pg-migrate',
         Environment: [
           { Name: 'TASK_TOKEN', Value: 'tok' },
-          { Name: 'TASK_INPUT', Value: JSON.stringify({ mode: 'migrate', database: { name: 'shop', method: 'dump' } }) },
+          {
+            Name: 'TASK_INPUT',
+            Value: JSON.stringify({ mode: 'migrate', database: { name: 'shop', method: 'dump' } }),
+          },
         ],
       },
     ],
@@ -65,16 +78,34 @@ const history: HistoryEvent[] = [
   ev(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'ResolveRequest' } }),
   ev(3, 'TaskStateExited', { stateExitedEventDetails: { name: 'ResolveRequest' } }),
   ev(4, 'MapStateEntered', { stateEnteredEventDetails: { name: 'MigrateDatabases' } }),
-  ev(5, 'TaskScheduled', { taskScheduledEventDetails: { resourceType: 'ecs', resource: 'runTask.waitForTaskToken', region: 'eu-west-1', parameters: ecsParameters } }),
+  ev(5, 'TaskScheduled', {
+    taskScheduledEventDetails: {
+      resourceType: 'ecs',
+      resource: 'runTask.waitForTaskToken',
+      region: 'eu-west-1',
+      parameters: ecsParameters,
+    },
+  }),
   ev(6, 'TaskSubmitted', {
     taskSubmittedEventDetails: {
       resourceType: 'ecs',
       resource: 'runTask.waitForTaskToken',
-      output: JSON.stringify({ Tasks: [{ TaskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/aaa', ClusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c' }] }),
+      output: JSON.stringify({
+        Tasks: [
+          {
+            TaskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/aaa',
+            ClusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c',
+          },
+        ],
+      }),
     },
   }),
   ev(7, 'TaskSucceeded', {
-    taskSucceededEventDetails: { resourceType: 'ecs', resource: 'runTask.waitForTaskToken', output: JSON.stringify(report.databases[0]) },
+    taskSucceededEventDetails: {
+      resourceType: 'ecs',
+      resource: 'runTask.waitForTaskToken',
+      output: JSON.stringify(report.databases[0]),
+    },
   }),
   ev(8, 'MapStateExited', { stateExitedEventDetails: { name: 'MigrateDatabases' } }),
   ev(9, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(report) } }),
@@ -85,7 +116,20 @@ describe('pg-migrate aws start', () => {
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXEC, startDate: new Date() });
     const io = memoryIo();
     const code = await awsCommand(
-      ['start', '--state-machine-arn', SM, '--source-secret-arn', SECRET_S, '--target-secret-arn', SECRET_T, '--dbs', 'shop,crm', '--jobs', '8', '--no-roles'],
+      [
+        'start',
+        '--state-machine-arn',
+        SM,
+        '--source-secret-arn',
+        SECRET_S,
+        '--target-secret-arn',
+        SECRET_T,
+        '--dbs',
+        'shop,crm',
+        '--jobs',
+        '8',
+        '--no-roles',
+      ],
       io,
       clients,
     );
@@ -106,7 +150,10 @@ describe('pg-migrate aws start', () => {
 
   it('fails when the secret ARNs are missing or not ARNs, with exit code 2 and no call to AWS', async () => {
     const io = memoryIo();
-    const code = await main(['aws', 'start', '--state-machine-arn', SM, '--source-secret-arn', 'postgres://u:pw@h/db'], io);
+    const code = await main(
+      ['aws', 'start', '--state-machine-arn', SM, '--source-secret-arn', 'postgres://u:pw@h/db'],
+      io,
+    );
     expect(code).toBe(2);
     expect(io.stderr()).toContain('--target-secret-arn is required');
     expect(io.stderr()).toContain('must be a Secrets Manager ARN');
@@ -135,7 +182,11 @@ describe('pg-migrate aws watch', () => {
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [...history].reverse() });
     const dir = mkdtempSync(join(tmpdir(), 'pgm-cli-'));
     const io = memoryIo();
-    const code = await awsCommand(['watch', '--execution-arn', EXEC, '--json', join(dir, 'r.json'), '--interval', '1'], io, clients);
+    const code = await awsCommand(
+      ['watch', '--execution-arn', EXEC, '--json', join(dir, 'r.json'), '--interval', '1'],
+      io,
+      clients,
+    );
     expect(code).toBe(0);
     expect(io.stdout()).toContain('request …');
     expect(io.stdout()).toContain('shop: migrate (Fargate task scheduled)');
@@ -148,10 +199,17 @@ describe('pg-migrate aws watch', () => {
     const failed: Report = {
       ...report,
       ok: false,
-      databases: [{ ...report.databases[0]!, status: 'failed', message: 'restore failed', error: 'PgMigrate.Permanent' }],
+      databases: [
+        { ...report.databases[0]!, status: 'failed', message: 'restore failed', error: 'PgMigrate.Permanent' },
+      ],
     };
     sfnMock.on(GetExecutionHistoryCommand).resolves({
-      events: [ev(2, 'ExecutionFailed', { executionFailedEventDetails: { error: 'PgMigrate.RunFailed', cause: JSON.stringify(failed) } }), history[0]!],
+      events: [
+        ev(2, 'ExecutionFailed', {
+          executionFailedEventDetails: { error: 'PgMigrate.RunFailed', cause: JSON.stringify(failed) },
+        }),
+        history[0]!,
+      ],
     });
     const io = memoryIo();
     expect(await awsCommand(['watch', '--execution-arn', EXEC], io, clients)).toBe(1);
@@ -162,7 +220,10 @@ describe('pg-migrate aws watch', () => {
   it('interprets a failed Lambda execution without a report as an error naming it', () => {
     const meaning = interpretEvent(
       ev(3, 'ExecutionFailed', {
-        executionFailedEventDetails: { error: 'PgMigrate.BadInput', cause: JSON.stringify({ errorType: 'PgMigrate.BadInput', errorMessage: 'dbs: unknown' }) },
+        executionFailedEventDetails: {
+          error: 'PgMigrate.BadInput',
+          cause: JSON.stringify({ errorType: 'PgMigrate.BadInput', errorMessage: 'dbs: unknown' }),
+        },
       }),
     );
     expect(meaning.outcome).toEqual({ kind: 'error', error: 'PgMigrate.BadInput', cause: 'dbs: unknown' });
@@ -175,7 +236,14 @@ describe('pg-migrate aws stop', () => {
       taskSubmittedEventDetails: {
         resourceType: 'ecs',
         resource: 'runTask.waitForTaskToken',
-        output: JSON.stringify({ Tasks: [{ TaskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/bbb', ClusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c' }] }),
+        output: JSON.stringify({
+          Tasks: [
+            {
+              TaskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/bbb',
+              ClusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c',
+            },
+          ],
+        }),
       },
     });
     sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
@@ -189,7 +257,10 @@ describe('pg-migrate aws stop', () => {
     ecsMock.on(StopTaskCommand).resolves({});
     const io = memoryIo();
     expect(await awsCommand(['stop', '--execution-arn', EXEC], io, clients)).toBe(0);
-    expect(sfnMock.commandCalls(StopExecutionCommand)[0]!.args[0].input).toMatchObject({ executionArn: EXEC, error: 'PgMigrate.Aborted' });
+    expect(sfnMock.commandCalls(StopExecutionCommand)[0]!.args[0].input).toMatchObject({
+      executionArn: EXEC,
+      error: 'PgMigrate.Aborted',
+    });
     expect(ecsMock.commandCalls(DescribeTasksCommand)[0]!.args[0].input.tasks).toHaveLength(2);
     const stops = ecsMock.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task);
     expect(stops).toEqual(['arn:aws:ecs:eu-west-1:123456789012:task/c/bbb']);
@@ -198,7 +269,10 @@ describe('pg-migrate aws stop', () => {
 
   it('finds the Fargate tasks in TaskSubmitted events only', () => {
     expect(submittedTasks(history)).toEqual([
-      { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/aaa', cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c' },
+      {
+        taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/aaa',
+        cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/c',
+      },
     ]);
   });
 });

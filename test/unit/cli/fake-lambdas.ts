@@ -9,12 +9,14 @@ import { parseRequest, type Request } from '../../../core/request.js';
 import type { Handler } from '../../../cli/local/runner.js';
 
 export const fakeHandlers: Record<string, Handler> = {
-  async resolve(event) {
+  resolve: async (event) => {
+    await Promise.resolve();
     const request = parseRequest(event);
     if (request.dbs?.includes('invalid')) throw new InputError(['dbs: "invalid" is not allowed here']);
     return request;
   },
-  async precheck(event) {
+  precheck: async (event) => {
+    await Promise.resolve();
     const { check, request } = event as { check: string; request: Request };
     const blocked = request.dbs?.includes('blocked') && check === 'alpha';
     const result: CheckResult = {
@@ -25,7 +27,8 @@ export const fakeHandlers: Record<string, Handler> = {
     };
     return [result];
   },
-  async plan(event) {
+  plan: async (event) => {
+    await Promise.resolve();
     const { request, checks } = event as { request: Request; checks: CheckResult[][] };
     const flat = checks.flat();
     const blockers = flat.filter((c) => c.status === 'fail');
@@ -46,8 +49,12 @@ export const fakeHandlers: Record<string, Handler> = {
     };
     return plan;
   },
-  async cleanup(event) {
-    const { database, error } = event as { database: { name: string; method: 'dump' }; error: { Error: string; Cause: string } };
+  cleanup: async (event) => {
+    await Promise.resolve();
+    const { database, error } = event as {
+      database: { name: string; method: 'dump' };
+      error: { Error: string; Cause: string };
+    };
     const result: DatabaseResult = {
       name: database.name,
       method: database.method,
@@ -62,8 +69,13 @@ export const fakeHandlers: Record<string, Handler> = {
     };
     return result;
   },
-  async report(event) {
-    const { request, checks, databases } = event as { request: Request; checks: CheckResult[][]; databases: DatabaseResult[] };
+  report: async (event) => {
+    await Promise.resolve();
+    const { request, checks, databases } = event as {
+      request: Request;
+      checks: CheckResult[][];
+      databases: DatabaseResult[];
+    };
     const flat = checks.flat();
     const report: Report = {
       ok: !flat.some((c) => c.status === 'fail') && databases.every((d) => d.status !== 'failed'),

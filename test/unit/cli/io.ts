@@ -1,7 +1,9 @@
 /** An in-memory {@link Io} for CLI tests. */
 import type { Io } from '../../../cli/commands/io.js';
 
-export function memoryIo(env: Record<string, string | undefined> = {}): Io & { stdout: () => string; stderr: () => string } {
+export function memoryIo(
+  env: Record<string, string | undefined> = {},
+): Io & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
   return {

@@ -1,18 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { causeMessage, exitCodeFor, exitCodeForError, outcomeFromFailure, outcomeFromOutput } from '../../../cli/outcome.js';
+import {
+  causeMessage,
+  exitCodeFor,
+  exitCodeForError,
+  outcomeFromFailure,
+  outcomeFromOutput,
+} from '../../../cli/outcome.js';
 import { AbortedError, InputError, PermanentError } from '../../../core/errors.js';
 import type { Report } from '../../../core/report.js';
 
 const base: Report = { ok: true, action: 'migrate', durationMs: 5, checks: [], roles: [], databases: [] };
-const db = { name: 'shop', method: 'dump' as const, tables: 1, rows: 1, bytes: 1, durationMs: 1, lagBytes: 0, message: '' };
+const db = {
+  name: 'shop',
+  method: 'dump' as const,
+  tables: 1,
+  rows: 1,
+  bytes: 1,
+  durationMs: 1,
+  lagBytes: 0,
+  message: '',
+};
 
 describe('exit codes', () => {
   it.each([
     ['a successful report', { kind: 'report', report: base }, 0],
-    ['a report with a failed database', { kind: 'report', report: { ...base, ok: false, databases: [{ ...db, status: 'failed' }] } }, 1],
+    [
+      'a report with a failed database',
+      { kind: 'report', report: { ...base, ok: false, databases: [{ ...db, status: 'failed' }] } },
+      1,
+    ],
     [
       'a report blocked by a failing check with nothing attempted',
-      { kind: 'report', report: { ...base, ok: false, checks: [{ id: 'version', status: 'fail', message: 'older', remedy: '' }], databases: [{ ...db, status: 'skipped' }] } },
+      {
+        kind: 'report',
+        report: {
+          ...base,
+          ok: false,
+          checks: [{ id: 'version', status: 'fail', message: 'older', remedy: '' }],
+          databases: [{ ...db, status: 'skipped' }],
+        },
+      },
       2,
     ],
     ['a failed check action', { kind: 'report', report: { ...base, action: 'check', ok: false } }, 2],
@@ -39,7 +66,10 @@ describe('outcomes from an execution', () => {
   });
 
   it('reads the Lambda error message from a JSON cause and scrubs it', () => {
-    const cause = JSON.stringify({ errorType: 'PgMigrate.Permanent', errorMessage: 'cannot connect to postgres://u:pw-xyz@h/db' });
+    const cause = JSON.stringify({
+      errorType: 'PgMigrate.Permanent',
+      errorMessage: 'cannot connect to postgres://u:pw-xyz@h/db',
+    });
     expect(outcomeFromFailure('PgMigrate.Permanent', cause)).toEqual({
       kind: 'error',
       error: 'PgMigrate.Permanent',

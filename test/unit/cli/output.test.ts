@@ -14,7 +14,13 @@ const report: Report = {
   target: { host: '10.0.0.2', port: 5432, version: '16.2' },
   checks: [
     { id: 'version', status: 'pass', message: 'target 16.2 is newer than source 14.11', remedy: '' },
-    { id: 'primary-keys', status: 'warn', database: 'shop', message: '1 table without a primary key: public.audit_log', remedy: 'add a primary key or pass --replica-identity-full' },
+    {
+      id: 'primary-keys',
+      status: 'warn',
+      database: 'shop',
+      message: '1 table without a primary key: public.audit_log',
+      remedy: 'add a primary key or pass --replica-identity-full',
+    },
     { id: 'extensions', status: 'pass', database: 'shop', message: 'all available', remedy: '' },
     { id: 'extensions', status: 'pass', database: 'crm', message: 'all available', remedy: '' },
   ],
@@ -24,23 +30,54 @@ const report: Report = {
   ],
   databases: [
     {
-      name: 'shop', method: 'dump', status: 'done', tables: 5, rows: 128_400, bytes: 12 * 1024 * 1024, durationMs: 4200, lagBytes: 0, message: '',
+      name: 'shop',
+      method: 'dump',
+      status: 'done',
+      tables: 5,
+      rows: 128_400,
+      bytes: 12 * 1024 * 1024,
+      durationMs: 4200,
+      lagBytes: 0,
+      message: '',
       verification: [
         { name: 'sales.orders', sourceRows: 30000, targetRows: 30000, bytes: 1, durationMs: 1, ok: true },
         { name: 'sales.order_items', sourceRows: 90000, targetRows: 89999, bytes: 1, durationMs: 1, ok: false },
       ],
     },
-    { name: 'crm', method: 'replication', status: 'replicating', tables: 2, rows: 12_000, bytes: 2048, durationMs: 900, lagBytes: 512, message: 'in sync' },
+    {
+      name: 'crm',
+      method: 'replication',
+      status: 'replicating',
+      tables: 2,
+      rows: 12_000,
+      bytes: 2048,
+      durationMs: 900,
+      lagBytes: 512,
+      message: 'in sync',
+    },
   ],
 };
 
 describe('format helpers', () => {
   it('formats sizes, durations, bars and aligned tables', () => {
     expect([formatBytes(512), formatBytes(1536), formatBytes(12 * 1024 * 1024)]).toEqual(['512 B', '1.5 KB', '12 MB']);
-    expect([formatDuration(45), formatDuration(1234), formatDuration(65_000), formatDuration(3_700_000)]).toEqual(['45ms', '1.2s', '1m 05s', '1h 01m']);
+    expect([formatDuration(45), formatDuration(1234), formatDuration(65_000), formatDuration(3_700_000)]).toEqual([
+      '45ms',
+      '1.2s',
+      '1m 05s',
+      '1h 01m',
+    ]);
     expect(bar(0.5, 10)).toBe('█████░░░░░');
     expect(bar(undefined, 5, 2)).toBe('░███░');
-    expect(table([['a', 'bbb', '1'], ['cc', 'd', '100']], [2])).toEqual(['  a   bbb    1', '  cc  d    100']);
+    expect(
+      table(
+        [
+          ['a', 'bbb', '1'],
+          ['cc', 'd', '100'],
+        ],
+        [2],
+      ),
+    ).toEqual(['  a   bbb    1', '  cc  d    100']);
     expect(truncate('abcdefgh', 5)).toBe('abcd…\x1b[0m');
   });
 });
@@ -72,20 +109,37 @@ describe('renderReport', () => {
   });
 
   it('says a blocked run wrote nothing, and a failed one how many databases failed', () => {
-    const blocked: Report = { ...report, ok: false, checks: [{ id: 'version', status: 'fail', message: 'older', remedy: '' }], databases: [] };
+    const blocked: Report = {
+      ...report,
+      ok: false,
+      checks: [{ id: 'version', status: 'fail', message: 'older', remedy: '' }],
+      databases: [],
+    };
     expect(verdict({ kind: 'report', report: blocked })).toContain('nothing was written to the target');
-    const failed: Report = { ...report, ok: false, databases: [{ ...report.databases[0]!, status: 'failed', error: 'PgMigrate.Permanent', message: 'x' }] };
+    const failed: Report = {
+      ...report,
+      ok: false,
+      databases: [{ ...report.databases[0]!, status: 'failed', error: 'PgMigrate.Permanent', message: 'x' }],
+    };
     expect(verdict({ kind: 'report', report: failed })).toBe('FAILED — 1 of 1 database failed.');
   });
 });
 
 describe('parseLogLine', () => {
   it('reads progress events, the logger adapter format, log records and plain text', () => {
-    expect(parseLogLine('{"level":"INFO","message":"progress","event":{"kind":"table","database":"d","table":"s.t","rows":3,"bytes":30,"done":false}}')).toEqual({
+    expect(
+      parseLogLine(
+        '{"level":"INFO","message":"progress","event":{"kind":"table","database":"d","table":"s.t","rows":3,"bytes":30,"done":false}}',
+      ),
+    ).toEqual({
       kind: 'progress',
       event: { kind: 'table', database: 'd', table: 's.t', rows: 3, bytes: 30, done: false },
     });
-    expect(parseLogLine('{"level":"DEBUG","message":"table copied","kind":"table","database":"d","table":"s.t","rows":4,"bytes":40,"done":true}')).toEqual({
+    expect(
+      parseLogLine(
+        '{"level":"DEBUG","message":"table copied","kind":"table","database":"d","table":"s.t","rows":4,"bytes":40,"done":true}',
+      ),
+    ).toEqual({
       kind: 'progress',
       event: { kind: 'table', database: 'd', table: 's.t', rows: 4, bytes: 40, done: true },
     });
@@ -93,7 +147,9 @@ describe('parseLogLine', () => {
       kind: 'progress',
       event: { kind: 'phase', phase: 'copy', database: 'd' },
     });
-    expect(parseLogLine('{"level":"INFO","message":"table s.t copied","database":"d","table":"s.t","rows":9,"bytes":90}')).toMatchObject({
+    expect(
+      parseLogLine('{"level":"INFO","message":"table s.t copied","database":"d","table":"s.t","rows":9,"bytes":90}'),
+    ).toMatchObject({
       kind: 'progress',
       event: { kind: 'table', rows: 9, done: true },
     });
@@ -113,7 +169,14 @@ function printer(tty: boolean) {
   let out = '';
   let err = '';
   let now = 0;
-  const p = new Printer({ out: (t) => void (out += t), err: (t) => void (err += t), tty, color: false, now: () => now, columns: () => 120 });
+  const p = new Printer({
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    tty,
+    color: false,
+    now: () => now,
+    columns: () => 120,
+  });
   return { p, out: () => out, err: () => err, advance: (ms: number) => void (now += ms) };
 }
 
@@ -129,7 +192,14 @@ describe('Printer', () => {
     p.progress({ kind: 'phase', database: 'shop', phase: 'copy' });
     p.progress({ kind: 'table', database: 'shop', table: 'sales.orders', rows: 10, bytes: 100, done: false });
     advance(2000);
-    p.progress({ kind: 'table', database: 'shop', table: 'sales.orders', rows: 30000, bytes: 4 * 1024 * 1024, done: true });
+    p.progress({
+      kind: 'table',
+      database: 'shop',
+      table: 'sales.orders',
+      rows: 30000,
+      bytes: 4 * 1024 * 1024,
+      done: true,
+    });
     p.logger.warn('something odd', { database: 'shop' });
     p.logger.info('chatty');
     p.end();
@@ -146,13 +216,29 @@ describe('Printer', () => {
     p.state({ type: 'entered', state: 'MigrateDatabases', stateType: 'Map' });
     p.state({ type: 'entered', state: 'MigrateDatabase', stateType: 'Task', index: 0 });
     p.progress({ kind: 'phase', database: 'shop', phase: 'copy' });
-    p.progress({ kind: 'table', database: 'shop', table: 'sales.orders', rows: 0, bytes: 0, totalBytes: 1000, done: false });
+    p.progress({
+      kind: 'table',
+      database: 'shop',
+      table: 'sales.orders',
+      rows: 0,
+      bytes: 0,
+      totalBytes: 1000,
+      done: false,
+    });
     advance(1000);
-    p.progress({ kind: 'table', database: 'shop', table: 'sales.orders', rows: 500, bytes: 500, totalBytes: 1000, done: false });
+    p.progress({
+      kind: 'table',
+      database: 'shop',
+      table: 'sales.orders',
+      rows: 500,
+      bytes: 500,
+      totalBytes: 1000,
+      done: false,
+    });
     const frame = p.frame().join('\n');
     expect(frame).toContain('migrate databases 0/1');
     expect(frame).toMatch(/shop copy +0\/1 tables · 500 rows · 500 B/);
-    expect(frame).toMatch(/sales.orders +██████████░░░░░░░░░░  50% +500 rows +500 B 500 B\/s/);
+    expect(frame).toMatch(/sales.orders +██████████░░░░░░░░░░ {2}50% +500 rows +500 B 500 B\/s/);
   });
 
   it('never prints a registered password', () => {

@@ -10,7 +10,12 @@ import { fakeHandlers } from './fake-lambdas.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const asl = JSON.parse(readFileSync(join(here, 'fixtures', 'machine.asl.json'), 'utf8')) as AslMachine;
-const taskCommand = { file: process.execPath, args: [join(here, 'fixtures', 'fake-task.mjs')], cwd: here };
+const root = join(here, '..', '..', '..');
+const taskCommand = {
+  file: process.execPath,
+  args: ['--import', 'tsx', join(here, 'fixtures', 'fake-task.ts')],
+  cwd: root,
+};
 
 function collector() {
   const states: StateEvent[] = [];
@@ -32,10 +37,9 @@ async function run(dbs: string[], signal?: AbortSignal) {
     asl,
     input: { action: 'migrate', source: { env: 'PG_MIGRATE_SOURCE' }, target: { env: 'PG_MIGRATE_TARGET' }, dbs },
     observer: c.observer,
-    loadHandler: async (module) => {
+    loadHandler: (module) => {
       const handler = fakeHandlers[module];
-      if (!handler) throw new Error(`no fake for ${module}`);
-      return handler;
+      return handler ? Promise.resolve(handler) : Promise.reject(new Error(`no fake for ${module}`));
     },
     taskCommand,
     waitMs: 10,
@@ -58,9 +62,26 @@ describe('runLocal over the fixture machine', () => {
     expect(exitCodeFor(result.outcome)).toBe(0);
     const entered = states.filter((s) => s.type === 'entered').map((s) => s.state);
     expect(entered).toEqual(
-      expect.arrayContaining(['ResolveRequest', 'PreChecks', 'PreCheck-alpha', 'PreCheck-beta', 'Plan', 'MigrateDatabase', 'WaitForSync', 'Report']),
+      expect.arrayContaining([
+        'ResolveRequest',
+        'PreChecks',
+        'PreCheck-alpha',
+        'PreCheck-beta',
+        'Plan',
+        'MigrateDatabase',
+        'WaitForSync',
+        'Report',
+      ]),
     );
-    expect(progress).toContainEqual({ kind: 'table', database: 'crm', table: 'public.t', rows: 10, bytes: 100, totalBytes: 100, done: true });
+    expect(progress).toContainEqual({
+      kind: 'table',
+      database: 'crm',
+      table: 'public.t',
+      rows: 10,
+      bytes: 100,
+      totalBytes: 100,
+      done: true,
+    });
     // The child inherits the connection variable and its warning reaches the logger.
     expect(lines).toContain('env source set: true');
     expect(result.request?.action).toBe('migrate');
@@ -73,7 +94,11 @@ describe('runLocal over the fixture machine', () => {
     if (result.outcome.kind !== 'report') return;
     expect(result.outcome.report.ok).toBe(false);
     const bad = result.outcome.report.databases.find((d) => d.name === 'bad');
-    expect(bad).toMatchObject({ status: 'failed', error: 'PgMigrate.Permanent', message: 'restore failed: relation x exists' });
+    expect(bad).toMatchObject({
+      status: 'failed',
+      error: 'PgMigrate.Permanent',
+      message: 'restore failed: relation x exists',
+    });
     expect(result.outcome.report.databases.find((d) => d.name === 'app')?.status).toBe('done');
     expect(exitCodeFor(result.outcome)).toBe(1);
   }, 30_000);
@@ -98,7 +123,11 @@ describe('runLocal over the fixture machine', () => {
 
   it('fails with the handler error name and its message when a Lambda state throws, as on AWS', async () => {
     const { result } = await run(['invalid']);
-    expect(result.outcome).toEqual({ kind: 'error', error: 'PgMigrate.BadInput', cause: 'dbs: "invalid" is not allowed here' });
+    expect(result.outcome).toEqual({
+      kind: 'error',
+      error: 'PgMigrate.BadInput',
+      cause: 'dbs: "invalid" is not allowed here',
+    });
     expect(exitCodeFor(result.outcome)).toBe(2);
   }, 30_000);
 

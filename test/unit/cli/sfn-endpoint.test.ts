@@ -35,7 +35,9 @@ describe('LocalSfnEndpoint with the real SFN client', () => {
 
   it('rejects a pending token with the error name and cause of SendTaskFailure', async () => {
     const settled = endpoint.expect('t-failure').catch((e: unknown) => e);
-    await client.send(new SendTaskFailureCommand({ taskToken: 't-failure', error: 'PgMigrate.Transient', cause: 'connection reset' }));
+    await client.send(
+      new SendTaskFailureCommand({ taskToken: 't-failure', error: 'PgMigrate.Transient', cause: 'connection reset' }),
+    );
     const err = await settled;
     expect(err).toBeInstanceOf(TaskFailure);
     expect(err).toMatchObject({ name: 'PgMigrate.Transient', message: 'connection reset' });
@@ -52,7 +54,11 @@ describe('LocalSfnEndpoint with the real SFN client', () => {
   });
 
   it('fails when the token is unknown (TaskDoesNotExist) or already settled (TaskTimedOut)', async () => {
-    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: 'never-issued' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
-    await expect(client.send(new SendTaskSuccessCommand({ taskToken: 't-success', output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: 'never-issued' }))).rejects.toBeInstanceOf(
+      TaskDoesNotExist,
+    );
+    await expect(
+      client.send(new SendTaskSuccessCommand({ taskToken: 't-success', output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
   });
 });
