@@ -139,7 +139,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
         if (m !== n) mismatches++;
         rows.push([
           m === n ? c.green('✔') : c.red('✖'),
-          `${database}.${name}`,
+          `${database}: ${name}`,
           formatCount(n),
           m === undefined ? 'missing' : formatCount(m),
         ]);

@@ -37,7 +37,9 @@ export function containerEnvironment(parameters: unknown): Record<string, string
   for (const container of overrides as Array<{ Environment?: unknown }>) {
     if (!Array.isArray(container.Environment)) continue;
     for (const pair of container.Environment as Array<{ Name?: unknown; Value?: unknown }>) {
-      if (typeof pair.Name === 'string' && typeof pair.Value === 'string') env[pair.Name] = pair.Value;
+      if (typeof pair.Name !== 'string' || pair.Value === undefined) continue;
+      // A value left as JSON by localAsl() is serialized here, as States.JsonToString would on AWS.
+      env[pair.Name] = typeof pair.Value === 'string' ? pair.Value : JSON.stringify(pair.Value);
     }
   }
   return env;

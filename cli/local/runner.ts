@@ -10,9 +10,10 @@ import { scrub } from '../../core/errors.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
 import type { RequestInput } from '../../core/request.js';
 import { parseLogLine } from '../output/log-lines.js';
-import { type Outcome, outcomeFromFailure, outcomeFromOutput } from '../outcome.js';
+import { type Outcome, outcomeFromFailure, outcomeFromOutput, RUN_FAILED_ERROR } from '../outcome.js';
+import type { Report } from '../../core/report.js';
 import { projectRoot } from '../paths.js';
-import { type AslMachine, allStates, localImplementations } from './asl.js';
+import { type AslMachine, allStates, localAsl, localImplementations } from './asl.js';
 import { LocalTaskRunner, type TaskCommand } from './ecs-task.js';
 import { installPolyfills } from './polyfill.js';
 import { LocalSfnEndpoint } from './sfn-endpoint.js';
@@ -144,7 +145,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       if (name !== undefined && mode === 'migrate' && taskMethod(taskInput) === 'replication')
         replicationStarted.add(name);
       if (name !== undefined)
-        observer.progress({ kind: 'phase', database: name, phase: typeof mode === 'string' ? mode : 'task' });
+        observer.progress({
+          kind: 'phase',
+          database: name,
+          phase: `${typeof mode === 'string' ? mode : ''} task started`.trim(),
+        });
     },
   });
 
@@ -173,7 +178,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = options.retryMs ?? 1000;
   }
 
-  const machine = new StateMachine(options.asl as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(localAsl(options.asl) as never, { validationOptions: { noValidate: true } });
   const execution = machine.run(options.input, {
     overrides: {
       taskResourceLocalHandlers: localHandlers as never,
@@ -192,6 +197,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   let request: Record<string, unknown> | undefined;
   let plan: Record<string, unknown> | undefined;
+  let report: Report | undefined;
   const consume = (async () => {
     for await (const event of execution.eventLogs) {
       if (!('state' in event) || !event.state) continue;
@@ -203,6 +209,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         if (typeof output.request === 'object' && output.request !== null)
           request = output.request as Record<string, unknown>;
         if (typeof output.plan === 'object' && output.plan !== null) plan = output.plan as Record<string, unknown>;
+        if (typeof output.report === 'object' && output.report !== null) report = output.report as Report;
       }
       const type = (
         {
@@ -248,7 +255,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   }
   await runner.stopAll();
   await endpoint.close();
-  await Promise.race([consume, new Promise((resolve) => setTimeout(resolve, 200))]);
+  await Promise.race([consume, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  // The RunFailed cause is the report as JSON; the local interpreter mangles quotes in it (see localAsl), so the
+  // report the Report state produced is taken from the event log instead.
+  if (outcome.kind === 'error' && outcome.error === RUN_FAILED_ERROR && report) outcome = { kind: 'report', report };
   return {
     outcome,
     ...(request ? { request } : {}),

@@ -215,8 +215,13 @@ export class Printer implements RunObserver {
     table.updated = t;
     if (!this.options.tty) {
       if (event.done && !wasDone) {
+        // Only a table seen before it finished has a measured duration.
+        const timed =
+          t > table.started
+            ? ` in ${formatDuration(t - table.started)}${rateSuffix(event.bytes, t - table.started)}`
+            : '';
         this.plain(
-          `${event.database}: ${event.table} ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)} in ${formatDuration(t - table.started)}${rateSuffix(event.bytes, t - table.started)}`,
+          `${event.database}: ${event.table} ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)}${timed}`,
         );
       } else if (!event.done && t - table.lastPrinted >= PLAIN_TABLE_EVERY_MS) {
         table.lastPrinted = t;

@@ -80,7 +80,16 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
     for (const role of report.roles) byStatus.set(role.status, [...(byStatus.get(role.status) ?? []), role.name]);
     for (const [status, names] of byStatus) {
       const mark = status === 'failed' ? icon('bad', c) : status === 'skipped' ? icon('skip', c) : icon('ok', c);
-      out.push(`  ${mark} ${status}: ${names.map(scrub).join(', ')}`);
+      // Roles that exist already are mostly the built-in ones: a count, not a list.
+      const shown =
+        (status === 'exists' || status === 'skipped') && names.length > 6
+          ? `${names.length} roles (${names
+              .filter((n) => !n.startsWith('pg_'))
+              .slice(0, 4)
+              .map(scrub)
+              .join(', ')}, …)`
+          : names.map(scrub).join(', ');
+      out.push(`  ${mark} ${status}: ${shown}`);
     }
     for (const role of report.roles.filter((r) => r.status === 'failed'))
       out.push(c.dim(`      ${scrub(role.name)}: ${scrub(role.message)}`));

@@ -22,7 +22,7 @@ export const fakeHandlers: Record<string, Handler> = {
     const result: CheckResult = {
       id: check,
       status: blocked ? 'fail' : 'pass',
-      message: blocked ? 'blocked on purpose' : 'fine',
+      message: blocked ? 'blocked on "purpose" \\ really' : 'fine',
       remedy: blocked ? 'remove it' : '',
     };
     return [result];

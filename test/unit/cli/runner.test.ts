@@ -88,6 +88,14 @@ describe('runLocal over the fixture machine', () => {
     expect((result.plan?.databases as unknown[]).length).toBe(2);
   }, 30_000);
 
+  it('hands the task its TASK_INPUT intact, whatever the database name holds', async () => {
+    const name = 'we"ird \\ db ü';
+    const { result } = await run([name]);
+    expect(result.outcome.kind === 'report' && result.outcome.report.databases.map((d) => [d.name, d.status])).toEqual([
+      [name, 'done'],
+    ]);
+  }, 30_000);
+
   it('fails one database when its task sends SendTaskFailure, catches it into clean-up, and reports exit code 1', async () => {
     const { result } = await run(['app', 'bad']);
     expect(result.outcome.kind).toBe('report');
@@ -116,7 +124,10 @@ describe('runLocal over the fixture machine', () => {
     expect(result.outcome.kind).toBe('report');
     if (result.outcome.kind !== 'report') return;
     expect(result.outcome.report.ok).toBe(false);
-    expect(result.outcome.report.checks.find((c) => c.status === 'fail')?.message).toBe('blocked on purpose');
+    // The message's quotes and backslash survive (the interpreter's JsonToString would mangle them).
+    expect(result.outcome.report.checks.find((c) => c.status === 'fail')?.message).toBe(
+      'blocked on "purpose" \\ really',
+    );
     expect(states.some((s) => s.state === 'MigrateDatabase')).toBe(false);
     expect(exitCodeFor(result.outcome)).toBe(2);
   }, 30_000);
