@@ -393,7 +393,8 @@ export class PgMigrationWorkflow extends Construct {
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
-      resultPath,
+      // `$` is the default: left out, because the local interpreter writes a `ResultPath: "$"` to a key named "$".
+      ...(resultPath !== '$' ? { resultPath } : {}),
       taskTimeout: sfn.Timeout.duration(this.functionTimeout.plus(Duration.seconds(30))),
     });
     state.addRetry({
@@ -489,7 +490,7 @@ export class PgMigrationWorkflow extends Construct {
     const resolve = new tasks.LambdaInvoke(this, S.resolveRequest, {
       stateName: S.resolveRequest,
       lambdaFunction: fn.resolve,
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
+      // No payload: the function receives the raw execution input.
       payloadResponseOnly: true,
       resultPath: '$.request',
       taskTimeout: sfn.Timeout.duration(this.functionTimeout.plus(Duration.seconds(30))),
@@ -530,10 +531,12 @@ export class PgMigrationWorkflow extends Construct {
     migrateDatabase.addCatch(cleanup, { errors: ['States.ALL'], resultPath: '$.error' });
     migrateDatabases.itemProcessor(migrateDatabase);
 
-    const selectReplicating = new sfn.Pass(this, S.selectReplicating, {
-      stateName: S.selectReplicating,
-      parameters: { databases: sfn.JsonPath.listAt("$.databases[?(@.status == 'replicating')]") },
-      resultPath: '$.replicating',
+    // "Any database replicating?" without a JSONPath filter: an empty filter result is an error in the local
+    // interpreter, and Choice rules cannot filter. The compact JSON of the results is matched instead.
+    const summarizeDatabases = new sfn.Pass(this, S.summarizeDatabases, {
+      stateName: S.summarizeDatabases,
+      parameters: { databasesJson: sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.databases')) },
+      resultPath: '$.summary',
     });
     const replicationStatus = this.lambdaState(S.replicationStatus, fn.status, { request, databases }, '$.replication');
     const applyReplicationStatus = new sfn.Pass(this, S.applyReplicationStatus, {
@@ -593,7 +596,13 @@ export class PgMigrationWorkflow extends Construct {
     const runFailed = new sfn.Fail(this, S.runFailed, {
       stateName: S.runFailed,
       error: RUN_FAILED_ERROR,
-      causePath: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.report')),
+      causePath: '$.failure.cause',
+    });
+    // The cause is built in a Pass: the local interpreter takes no intrinsic function in CausePath.
+    const serializeReport = new sfn.Pass(this, S.serializeReport, {
+      stateName: S.serializeReport,
+      parameters: { cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.report')) },
+      resultPath: '$.failure',
     });
     const unknownAction = new sfn.Fail(this, S.unknownAction, {
       stateName: S.unknownAction,
@@ -606,7 +615,7 @@ export class PgMigrationWorkflow extends Construct {
     report.next(
       new sfn.Choice(this, S.routeReport, { stateName: S.routeReport })
         .when(sfn.Condition.booleanEquals('$.report.ok', true), succeeded)
-        .otherwise(runFailed),
+        .otherwise(serializeReport.next(runFailed)),
     );
     verify.next(report);
     abort.next(report);
@@ -629,10 +638,10 @@ export class PgMigrationWorkflow extends Construct {
           .otherwise(waitForSync.next(replicationStatus)),
       );
     migrateDatabases
-      .next(selectReplicating)
+      .next(summarizeDatabases)
       .next(
         new sfn.Choice(this, S.routeReplicating, { stateName: S.routeReplicating })
-          .when(sfn.Condition.isPresent('$.replicating.databases[0]'), replicationStatus)
+          .when(sfn.Condition.stringMatches('$.summary.databasesJson', '*"status":"replicating"*'), replicationStatus)
           .otherwise(routeCutover),
       );
     roles.next(migrateDatabases);

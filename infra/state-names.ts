@@ -30,8 +30,8 @@ export const STATE_NAMES = {
   cleanupDatabase: 'CleanupDatabase',
   /** Pass (Catch of CleanupDatabase): a failed DatabaseResult built from the caught error. */
   cleanupFailed: 'CleanupFailed',
-  /** Pass: the databases whose status is `replicating` → `$.replicating`. */
-  selectReplicating: 'SelectReplicating',
+  /** Pass: `$.databases` as compact JSON → `$.summary.databasesJson` (RouteReplicating matches it). */
+  summarizeDatabases: 'SummarizeDatabases',
   /** Choice: any database replicating → the status loop; otherwise Verify. */
   routeReplicating: 'RouteReplicating',
   /** Lambda `lambdas/status.ts` → `$.replication` (`{ databases, allInSync }`). */
@@ -72,6 +72,8 @@ export const STATE_NAMES = {
   routeReport: 'RouteReport',
   /** Succeed; the execution output is the report. */
   succeeded: 'Succeeded',
+  /** Pass: the report as JSON → `$.failure.cause`. */
+  serializeReport: 'SerializeReport',
   /** Fail, error `PgMigrate.RunFailed`, cause the report as JSON. */
   runFailed: 'RunFailed',
   /** Fail for an action the state machine does not know (ResolveRequest should have rejected it). */
