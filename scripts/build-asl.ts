@@ -141,11 +141,14 @@ export function evaluateIntrinsics(value: Json, template: CfnTemplate): Json {
       return evaluateString(arg[1] as Json, template).split(arg[0]);
     }
     case 'Fn::Sub': {
-      const [text, vars] = typeof arg === 'string' ? [arg, {}] : Array.isArray(arg) ? arg : [undefined, undefined];
-      if (typeof text !== 'string' || vars === null || typeof vars !== 'object' || Array.isArray(vars))
+      const text = typeof arg === 'string' ? arg : Array.isArray(arg) ? arg[0] : undefined;
+      const given = Array.isArray(arg) ? arg[1] : {};
+      if (typeof text !== 'string' || given === null || typeof given !== 'object' || Array.isArray(given))
         throw new Error('bad Fn::Sub');
+      const vars: Record<string, Json> = given ?? {};
       return text.replace(/\$\{([^}!]+)\}/g, (_match, name: string) => {
-        if (Object.hasOwn(vars, name)) return evaluateString(vars[name] as Json, template);
+        const bound = vars[name];
+        if (bound !== undefined) return evaluateString(bound, template);
         const [id = '', attribute] = name.split('.');
         return attribute !== undefined ? getAttValue(id, attribute, template) : refValue(id, template);
       });
