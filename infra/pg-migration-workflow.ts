@@ -560,7 +560,8 @@ export class PgMigrationWorkflow extends Construct {
           sfn.Condition.and(
             sfn.Condition.stringEquals('$.database.method', 'replication'),
             sfn.Condition.or(
-              sfn.Condition.isNotPresent('$.database.status'),
+              // Not(IsPresent) rather than IsPresent: false, which the local interpreter never matches.
+              sfn.Condition.not(sfn.Condition.isPresent('$.database.status')),
               sfn.Condition.stringEquals('$.database.status', 'replicating'),
             ),
           ),

@@ -147,7 +147,7 @@ export function evaluateIntrinsics(value: Json, template: CfnTemplate): Json {
         throw new Error('bad Fn::Sub');
       const vars: Record<string, Json> = given ?? {};
       return text.replace(/\$\{([^}!]+)\}/g, (_match, name: string) => {
-        const bound = vars[name];
+        const bound = Object.hasOwn(vars, name) ? vars[name] : undefined;
         if (bound !== undefined) return evaluateString(bound, template);
         const [id = '', attribute] = name.split('.');
         return attribute !== undefined ? getAttValue(id, attribute, template) : refValue(id, template);
