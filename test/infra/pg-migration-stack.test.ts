@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -385,7 +386,7 @@ describe('the construct props', () => {
           schedules: [
             {
               id: 'Nightly',
-              schedule: { expressionString: 'rate(1 day)', timeZone: undefined },
+              schedule: ScheduleExpression.rate(Duration.days(1)),
               input: { action: 'check', source: { uri: 'postgres://u:p@h/db' }, target: { env: 'T' } },
             },
           ],
@@ -399,7 +400,9 @@ describe('the construct props', () => {
       () =>
         new PgMigrationWorkflow(scope, 'Workflow', {
           vpc,
-          schedules: [{ id: 'Nightly', schedule: {} as never, input: { action: 'explode' } }],
+          schedules: [
+            { id: 'Nightly', schedule: ScheduleExpression.rate(Duration.days(1)), input: { action: 'explode' } },
+          ],
         }),
     ).toThrow(/schedule Nightly: .*action/s);
   });
