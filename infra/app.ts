@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PgMigrationStack, type PgMigrationStackProps } from './pg-migration-stack.js';
 
@@ -47,6 +47,10 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
   const taskMemoryMiB = number('taskMemoryMiB');
   const databaseConcurrency = number('databaseConcurrency');
   const logRetentionDays = number('logRetentionDays');
+  if (logRetentionDays !== undefined && !Object.values(logs.RetentionDays).includes(logRetentionDays))
+    throw new Error(
+      `context logRetentionDays: ${logRetentionDays} is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, …)`,
+    );
   const allowPlainUris = text('allowPlainUris') === 'true';
   return {
     ...(vpcId !== undefined ? { env: { account, region } } : {}),

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -405,6 +406,16 @@ describe('the construct props', () => {
           ],
         }),
     ).toThrow(/schedule Nightly: .*action/s);
+  });
+
+  it('uses a fixed MaxConcurrency instead of the request when databaseConcurrency is set', () => {
+    const { scope, vpc } = vpcStack();
+    const workflow = new PgMigrationWorkflow(scope, 'Workflow', { vpc, databaseConcurrency: 3 });
+    const definition = JSON.stringify(
+      scope.resolve((workflow.stateMachine.node.defaultChild as CfnStateMachine).definitionString),
+    );
+    expect(definition).toContain('\\"MaxConcurrency\\":3');
+    expect(definition).not.toContain('MaxConcurrencyPath');
   });
 
   it('fails when databaseConcurrency is out of range or an allowed secret is not a secret ARN', () => {
