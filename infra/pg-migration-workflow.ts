@@ -88,7 +88,7 @@ export interface PgMigrationWorkflowProps {
   readonly allowedSecretArns?: readonly string[];
   /**
    * Accept `{ uri }` connection refs (credentials in the execution input, visible in the console and history).
-   * For test deployments only.
+   * For test deployments only. When true, the state machine log leaves out execution data.
    * @default false
    */
   readonly allowPlainUris?: boolean;
@@ -221,12 +221,15 @@ export class PgMigrationWorkflow extends Construct {
     this.functions = functions;
     // The disk-space check reads the target's FreeStorageSpace (RDS / Aurora) from CloudWatch.
     functions.precheck.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:GetMetricData', 'cloudwatch:GetMetricStatistics'],
+        resources: ['*'],
+      }),
     );
     Validations.of(functions.precheck).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'cloudwatch:GetMetricStatistics supports no resource-level permissions; it reads RDS FreeStorageSpace for the disk-space check.',
+        'cloudwatch:GetMetricData / GetMetricStatistics support no resource-level permissions; they read RDS FreeStorageSpace for the disk-space check.',
     });
 
     this.cluster =
@@ -242,7 +245,12 @@ export class PgMigrationWorkflow extends Construct {
       ...(props.stateMachineName !== undefined ? { stateMachineName: props.stateMachineName } : {}),
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition(functions)),
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Execution data (inputs, outputs) is logged unless plain URIs are allowed: then inputs may hold passwords.
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: props.allowPlainUris !== true,
+      },
       tracingEnabled: true,
     });
     // The task reports back with SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.

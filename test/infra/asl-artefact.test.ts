@@ -32,7 +32,7 @@ beforeAll(() => {
   fresh = buildAsl();
   committedText = readFileSync(ASL_ARTEFACT_PATH, 'utf8');
   committed = JSON.parse(committedText) as AslDefinition;
-});
+}, 120_000);
 
 describe('infra/state-machine.asl.json', () => {
   it('equals a fresh synth of PgMigrationStack (run npx tsx scripts/build-asl.ts after changing infra/)', () => {

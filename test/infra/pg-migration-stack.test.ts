@@ -96,7 +96,7 @@ beforeAll(() => {
   json = assembly.getStackByName(stack.stackName).template as typeof json;
   template = Template.fromJSON(json);
   asl = definitionFromTemplate(json);
-});
+}, 120_000);
 
 describe('the state machine definition', () => {
   it('runs the pre-checks as a Parallel with one Lambda branch per check id', () => {
@@ -284,7 +284,7 @@ describe('the resources', () => {
     expect(
       context.map(String).filter((f) => !['tasks', 'tasks/Dockerfile', 'dist', 'dist/task.mjs'].includes(f)),
     ).toEqual([]);
-  });
+  }, 60_000);
 
   it('runs the cluster with Container Insights', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', {
@@ -363,18 +363,18 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((m) => Object.values(m.data as Record<string, string>));
     expect(reasons.length).toBeGreaterThan(0);
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(20);
-  });
+  }, 60_000);
 
   it('fails synth when a finding is not acknowledged', () => {
     const { app, stack: other } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     new s3.Bucket(other, 'UnencryptedBucket');
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
-  });
+  }, 60_000);
 });
 
 describe('the construct props', () => {
   const vpcStack = () => {
-    const s = new Stack(new App(), 'Props');
+    const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Props');
     return { scope: s, vpc: new ec2.Vpc(s, 'Vpc') };
   };
 
@@ -407,6 +407,23 @@ describe('the construct props', () => {
         }),
     ).toThrow(/schedule Nightly: .*action/s);
   });
+
+  it('passes allowPlainUris to every function and the task, and then keeps execution data out of the log', () => {
+    const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'PlainUris');
+    new PgMigrationWorkflow(scope, 'Workflow', { vpc: new ec2.Vpc(scope, 'Vpc'), allowPlainUris: true });
+    const plain = Template.fromStack(scope);
+    const functions = plain.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(functions))
+      expect(fn).toMatchObject({ Properties: { Environment: { Variables: { PG_MIGRATE_ALLOW_PLAIN_URIS: 'true' } } } });
+    plain.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PG_MIGRATE_ALLOW_PLAIN_URIS', Value: 'true' }]) }),
+      ],
+    });
+    plain.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  }, 60_000);
 
   it('uses a fixed MaxConcurrency instead of the request when databaseConcurrency is set', () => {
     const { scope, vpc } = vpcStack();
