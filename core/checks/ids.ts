@@ -1,0 +1,22 @@
+/** The pre-check ids, in report order. Each is one branch of the `PreChecks` Parallel state. */
+export const CHECK_IDS = [
+  'connection-source',
+  'connection-target',
+  'distinct-servers',
+  'source-databases',
+  'target-databases',
+  'disk-space',
+  'version',
+  'replication-slots',
+  'languages',
+  'extensions',
+  'replication-preconditions',
+  'primary-keys',
+  'roles',
+  'large-objects',
+  'unlogged-tables',
+  'materialized-views',
+  'source-activity',
+] as const;
+
+export type CheckId = (typeof CHECK_IDS)[number];
