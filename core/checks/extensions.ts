@@ -4,6 +4,7 @@
  * role such as rds_superuser), without superuser (the extension does not need it), through the pgextwlist
  * allow-list (`extwlist.extensions`), or as a trusted extension (PostgreSQL 13+).
  */
+import type pg from 'pg';
 import type { CheckResult } from '../report.js';
 import { defineCheck, result } from './check.js';
 import {
@@ -185,7 +186,7 @@ export const extensionsCheck = defineCheck<ExtensionsFacts>({
   async collect(ctx, request) {
     const databases = await selectedDatabases(ctx, request);
     const targetUser = await collectServerFacts(ctx.target, request);
-    const readInstalled = async (client: import('pg').Client) =>
+    const readInstalled = async (client: pg.Client) =>
       (
         await client.query<ExtensionVersion>(
           'SELECT extname AS name, extversion AS version FROM pg_catalog.pg_extension ORDER BY 1',
