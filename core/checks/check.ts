@@ -81,7 +81,13 @@ export function defineCheck<F>(check: Check<F>): RunnableCheck<F> {
           }),
         ];
       }
-      return check.evaluate(facts, request);
+      try {
+        return check.evaluate(facts, request);
+      } catch (err) {
+        // A defect in an evaluation must not stop the other checks: report it.
+        ctx.logger.error('check evaluation failed', { check: check.id, error: describeError(err) });
+        return [result(check.id, 'warn', `could not evaluate: ${describeError(err)}`, { remedy: 'report this as a bug' })];
+      }
     },
   };
 }

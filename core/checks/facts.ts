@@ -215,7 +215,7 @@ export async function readServerFacts(client: pg.Client): Promise<ServerFacts> {
   }>(
     `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
             r.rolname AS user, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
-            (SELECT array_agg(c.rolname ORDER BY c.rolname) FROM pg_catalog.pg_roles c
+            (SELECT array_agg(c.rolname::text ORDER BY c.rolname) FROM pg_catalog.pg_roles c
               WHERE c.rolname = ANY($1::text[]) AND pg_catalog.pg_has_role(r.oid, c.oid, 'MEMBER')) AS member_of
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
     [CLOUD_ADMIN_ROLES],

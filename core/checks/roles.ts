@@ -114,7 +114,7 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     result(
       'roles',
       'pass',
-      `${toCreate.length} role(s) to create on the target, ${facts.sourceRoles.length - toCreate.length - reserved.length} exist already`,
+      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${facts.sourceRoles.filter((r) => !RESERVED_ROLE_PATTERN.test(r.name) && existing.has(r.name)).length} exist already`,
       {
         details: { create: toCreate.map((r) => r.name) },
       },
