@@ -86,7 +86,9 @@ export function defineCheck<F>(check: Check<F>): RunnableCheck<F> {
       } catch (err) {
         // A defect in an evaluation must not stop the other checks: report it.
         ctx.logger.error('check evaluation failed', { check: check.id, error: describeError(err) });
-        return [result(check.id, 'warn', `could not evaluate: ${describeError(err)}`, { remedy: 'report this as a bug' })];
+        return [
+          result(check.id, 'warn', `could not evaluate: ${describeError(err)}`, { remedy: 'report this as a bug' }),
+        ];
       }
     },
   };

@@ -116,7 +116,7 @@ async function localFreeSpace(dir: string, port: number, startEpoch: number): Pr
     return { known: false, reason: 'the target is not on the machine the tool runs on' };
   }
   const [, fileDir, fileStart, filePort] = pidFile.split('\n');
-  if (fileDir !== dir || Number(filePort) !== port || Number(fileStart) !== startEpoch) {
+  if (fileDir !== dir || Number(filePort) !== port || Math.abs(Number(fileStart) - startEpoch) > 1) {
     return { known: false, reason: 'a data directory of that path here belongs to another server' };
   }
   const fs = await statfs(dir);
@@ -152,7 +152,7 @@ export const diskSpaceCheck = defineCheck<DiskSpaceFacts>({
         const { rows } = await client.query<{ dir: string | null; port: string; start: string }>(
           `SELECT (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'data_directory') AS dir,
                   current_setting('port') AS port,
-                  extract(epoch FROM pg_catalog.pg_postmaster_start_time())::bigint::text AS start`,
+                  floor(extract(epoch FROM pg_catalog.pg_postmaster_start_time()))::bigint::text AS start`,
         );
         const row = rows[0]!;
         if (row.dir === null) {

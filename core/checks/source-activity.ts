@@ -109,7 +109,7 @@ export const sourceActivityCheck = defineCheck<SourceActivityFacts>({
         ctx.source.database,
         request,
         `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity
-          WHERE backend_type = 'client backend' AND query = '<insufficient privilege>'`,
+          WHERE datname IS NOT NULL AND usename IS NOT NULL AND query = '<insufficient privilege>'`,
       ),
     ]);
     return { candidates, prepared, running, hidden: hidden[0]?.n ?? 0 };

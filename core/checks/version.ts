@@ -55,18 +55,6 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
         },
       ),
     );
-  } else if (facts.tools.major > targetMajor && out.length === 0) {
-    out.push(
-      result(
-        'version',
-        'warn',
-        `pg_dump ${facts.tools.version} (${facts.tools.dir}) is newer than the target's PostgreSQL ${facts.target.version}: its output may set parameters the target does not know`,
-        {
-          remedy: `prefer client tools of major ${targetMajor}: set PG_MIGRATE_PG_BIN to their directory`,
-          details,
-        },
-      ),
-    );
   }
   if (out.length === 0) {
     out.push(
