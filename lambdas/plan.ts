@@ -12,11 +12,13 @@ export interface PlanEvent {
 }
 
 export function handler(event: PlanEvent): Promise<Plan> {
-  const plan = buildPlan(parseRequest(event.request), event.checks);
-  logger.info('plan built', {
-    blocked: plan.blocked,
-    blockers: plan.blockers.map((b) => b.id),
-    databases: plan.databases.map((d) => ({ name: d.name, method: d.method })),
+  return Promise.resolve().then(() => {
+    const plan = buildPlan(parseRequest(event.request), event.checks);
+    logger.info('plan built', {
+      blocked: plan.blocked,
+      blockers: plan.blockers.map((b) => b.id),
+      databases: plan.databases.map((d) => ({ name: d.name, method: d.method })),
+    });
+    return plan;
   });
-  return Promise.resolve(plan);
 }

@@ -18,14 +18,16 @@ export interface ReportEvent {
 }
 
 export function handler(event: ReportEvent): Promise<Report> {
-  const report = buildReport({
-    action: event.action,
-    startedAt: event.startedAt,
-    ...(event.checks ? { checks: event.checks } : {}),
-    ...(event.plan ? { plan: event.plan } : {}),
-    ...(event.roles ? { roles: event.roles } : {}),
-    ...(event.databases ? { databases: event.databases } : {}),
+  return Promise.resolve().then(() => {
+    const report = buildReport({
+      action: event.action,
+      startedAt: event.startedAt,
+      ...(event.checks ? { checks: event.checks } : {}),
+      ...(event.plan ? { plan: event.plan } : {}),
+      ...(event.roles ? { roles: event.roles } : {}),
+      ...(event.databases ? { databases: event.databases } : {}),
+    });
+    logger.info('report built', { ok: report.ok, action: report.action, durationMs: report.durationMs });
+    return report;
   });
-  logger.info('report built', { ok: report.ok, action: report.action, durationMs: report.durationMs });
-  return Promise.resolve(report);
 }

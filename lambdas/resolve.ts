@@ -8,12 +8,14 @@ import { powertoolsLogger } from './shared/logger.js';
 const logger = powertoolsLogger();
 
 export function handler(event: unknown): Promise<Request> {
-  try {
-    const request = parseRequest(event);
-    logger.info('request resolved', { action: request.action, method: request.method });
-    return Promise.resolve(request);
-  } catch (err) {
-    logger.error('bad request', { error: err instanceof Error ? err.message : String(err) });
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+  return Promise.resolve().then(() => {
+    try {
+      const request = parseRequest(event);
+      logger.info('request resolved', { action: request.action, method: request.method });
+      return request;
+    } catch (err) {
+      logger.error('bad request', { error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  });
 }

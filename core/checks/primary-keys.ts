@@ -30,13 +30,22 @@ export interface PrimaryKeysFacts {
   readonly tables: PerDatabase<readonly TableWithoutKey[]>;
 }
 
+/** The request's table filters (`[db.]schema.table`). */
+export interface TableFilterOptions {
+  readonly withTables: readonly string[];
+  readonly skipTables: readonly string[];
+}
+
 /** Pure: the tables the request's filters keep for `database`. */
 export function filterTables<T extends { schema: string; table: string }>(
   tables: readonly T[],
-  request: Pick<Request, 'withTables' | 'skipTables'>,
+  request: TableFilterOptions,
   database: string,
 ): T[] {
-  const { withTables, skipTables } = tableFiltersFor(request, database);
+  const { withTables, skipTables } = tableFiltersFor(
+    { withTables: [...request.withTables], skipTables: [...request.skipTables] },
+    database,
+  );
   const match = (t: T, f: { schema: string; table: string }) => f.schema === t.schema && f.table === t.table;
   return tables.filter(
     (t) => (withTables.length === 0 || withTables.some((f) => match(t, f))) && !skipTables.some((f) => match(t, f)),
@@ -45,7 +54,7 @@ export function filterTables<T extends { schema: string; table: string }>(
 
 export function evaluatePrimaryKeys(
   facts: PrimaryKeysFacts,
-  request: Pick<Request, 'replicaIdentityFull' | 'withTables' | 'skipTables'>,
+  request: Pick<Request, 'replicaIdentityFull'> & TableFilterOptions,
 ): CheckResult[] {
   if (facts.candidates.length === 0) {
     return [

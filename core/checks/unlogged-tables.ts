@@ -7,7 +7,7 @@ import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
 import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName, USER_RELATION_SQL } from './facts.js';
-import { filterTables } from './primary-keys.js';
+import { filterTables, type TableFilterOptions } from './primary-keys.js';
 
 export interface UnloggedTable {
   readonly schema: string;
@@ -21,7 +21,7 @@ export interface UnloggedTablesFacts {
 
 export function evaluateUnloggedTables(
   facts: UnloggedTablesFacts,
-  request: Pick<Request, 'method' | 'withTables' | 'skipTables'>,
+  request: Pick<Request, 'method'> & TableFilterOptions,
 ): CheckResult[] {
   return facts.databases.map(({ database, facts: found }) => {
     if (!found.ok) {

@@ -48,8 +48,10 @@ describe('checks with non-superuser users (15 → 16)', () => {
     const [src] = await runCheck('connection-source', crm, as('deployer'));
     const [tgt] = await runCheck('connection-target', crm, as('deployer'));
     expect([src?.status, tgt?.status]).toEqual(['pass', 'pass']);
-    expect(src?.details).toMatchObject({ superuser: false, version: expect.stringMatching(/^15/) });
-    expect(tgt?.details).toMatchObject({ superuser: false, version: expect.stringMatching(/^16/) });
+    expect(src?.details).toMatchObject({ superuser: false });
+    expect(String(src?.details?.version)).toMatch(/^15\./);
+    expect(tgt?.details).toMatchObject({ superuser: false });
+    expect(String(tgt?.details?.version)).toMatch(/^16\./);
   });
 
   it('tells the servers apart, and fails when they are the same, without superuser', async () => {

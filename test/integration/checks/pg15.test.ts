@@ -65,21 +65,16 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
       plan,
     });
     expect(report.ok).toBe(true);
-    expect(report.source).toEqual({
-      host: '127.0.0.1',
-      port: source().port,
-      version: expect.stringMatching(/^15\.\d+/),
-    });
+    expect(report.source).toMatchObject({ host: '127.0.0.1', port: source().port });
+    expect(report.source?.version).toMatch(/^15\.\d+/);
     expect(JSON.stringify(report)).not.toContain(source().password);
   });
 
   it('names the pg_dump it found and its version', async () => {
     const [version] = await runCheck('version', requestFor(), ctx());
     expect(version?.status).toBe('pass');
-    expect(version?.details).toMatchObject({
-      pgDump: expect.stringMatching(/\/pg_dump$/),
-      toolsVersion: expect.stringMatching(/^1[5-9]/),
-    });
+    expect(String(version?.details?.pgDump)).toMatch(/\/pg_dump$/);
+    expect(String(version?.details?.toolsVersion)).toMatch(/^1[5-9]/);
   });
 
   it('fails when the source password is wrong, without echoing it', async () => {

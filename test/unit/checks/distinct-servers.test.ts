@@ -20,8 +20,8 @@ describe('evaluateDistinctServers', () => {
     ],
   ] as const)('%s → %s', (_name, source, target, seen, status) => {
     const [r] = evaluateDistinctServers({
-      source: source as ServerIdentity,
-      target: target as ServerIdentity,
+      source,
+      target,
       probeSeenOnTarget: seen,
     });
     expect(r?.status).toBe(status);
