@@ -97,6 +97,11 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
     const notes: string[] = [];
     let failed = false;
     for (const ext of source.value) {
+      if (ext.name === 'plpgsql' && !targetHas.has(ext.name)) {
+        // Every new database has PL/pgSQL (from template1): no privilege needed.
+        notes.push(`${ext.name} ${ext.version} (built in)`);
+        continue;
+      }
       const have = targetHas.get(ext.name);
       if (have !== undefined && compareExtensionVersions(have, ext.version) >= 0) {
         notes.push(`${ext.name} ${ext.version} (installed ${have})`);

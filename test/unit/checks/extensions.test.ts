@@ -112,6 +112,15 @@ describe('evaluateExtensions', () => {
       ['pass:a'],
     ],
     [
+      'plpgsql is built into every new database, even for a plain user on 12',
+      {
+        source: [{ database: 'a', facts: ok([{ name: 'plpgsql', version: '1.0' }]) }],
+        targetUser: server({ superuser: false, versionNum: 120000 }),
+      },
+      ['pass:a'],
+      /plpgsql 1\.0 \(built in\)/,
+    ],
+    [
       'one failure per extension',
       {
         source: [
