@@ -1,8 +1,8 @@
 /**
  * `target-databases`: for every selected database, whether it exists on the target; an existing one must be
- * reachable and hold no user data, unless the data comes from an interrupted pg-migrate run (marked by a database
- * comment starting with {@link RUN_MARKER_PREFIX}, or a subscription whose name starts with `pg_migrate`).
- * Each result carries `details.targetExists` for the plan.
+ * reachable and hold no user data, unless the data comes from an interrupted pg-migrate run: the dump path's
+ * progress record (table `_pg_migrate.steps`, dropped when a database completes) or a subscription whose name starts
+ * with `pg_migrate` (replication path). Each result carries `details.targetExists` for the plan.
  */
 import type { CheckResult } from '../report.js';
 import { defineCheck, result } from './check.js';
@@ -17,8 +17,8 @@ import {
   USER_RELATION_SQL,
 } from './facts.js';
 
-/** A target database whose comment starts with this was created by a pg-migrate run (the steps set it). */
-export const RUN_MARKER_PREFIX = 'pg-migrate';
+/** The schema where the dump path records its progress in a target database (see core/steps/progress.ts). */
+export const PROGRESS_SCHEMA = '_pg_migrate';
 
 export interface TargetDatabaseContent {
   /** User relations (tables, views, sequences, …) outside system schemas and extensions. */
@@ -127,13 +127,12 @@ export const targetDatabasesCheck = defineCheck<TargetDatabasesFacts>({
                    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_RELATION_SQL}
                   ORDER BY 1 LIMIT 10) s) AS sample,
-                coalesce(pg_catalog.shobj_description(
-                  (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()), 'pg_database'), '')
-                  LIKE $1 || '%' AS marked,
+                EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = $1 AND c.relname = 'steps') AS marked,
                 EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s
                          WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                            AND s.subname LIKE 'pg\\_migrate%') AS subs`,
-        [RUN_MARKER_PREFIX],
+        [PROGRESS_SCHEMA],
       );
       const row = rel[0]!;
       return { userRelations: row.n, sample: row.sample ?? [], ours: row.marked || row.subs };

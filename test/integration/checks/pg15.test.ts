@@ -146,7 +146,9 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     await t.createDatabase(WEIRD);
     await t.loadFixture(
       WEIRD,
-      `create table t (id int primary key); comment on database "${WEIRD.replace(/"/g, '""')}" is 'pg-migrate: run 42';`,
+      `create table t (id int primary key);
+       create schema _pg_migrate; create table _pg_migrate.steps (step text primary key);
+       insert into _pg_migrate.steps values ('pre-data');`,
     );
     try {
       const results = await runCheck('target-databases', requestFor(), ctx());
