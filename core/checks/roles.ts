@@ -1,14 +1,15 @@
 /**
- * `roles`: the source's roles that the run would create on the target. Fails when roles are missing on the target
- * and the target user cannot create roles at all. Warns about reserved names (`pg_*`, `rds*`, `cloudsql*`,
- * `azure*`, `aiven*`, `alloydb*`: skipped), about attributes the target user may not grant (SUPERUSER;
- * REPLICATION and BYPASSRLS need superuser before 16 and the attribute itself from 16 on: the role is created
- * without them, listed in `details.withoutAttributes`), and about passwords a non-superuser source user cannot read.
- * Skipped when the request says `roles: false`.
+ * `roles`: the source's roles that the run would create on the target (the roles step, core/steps/roles.ts, does
+ * the work; this check predicts what it will do). Fails when roles are missing on the target and the target user
+ * cannot create roles at all. Warns about server / provider roles (`pg_*`, `rds*`, `cloudsql*`, `azure_*`, `aiven*`,
+ * `alloydb*`, …: skipped, see `isSystemRole`), about SUPERUSER / REPLICATION / BYPASSRLS left off because the target
+ * user is not a superuser (`details.withoutAttributes`), and about password hashes a non-superuser source user cannot
+ * read. Skipped when the request says `roles: false`.
  */
 import type { CheckResult } from '../report.js';
 import { defineCheck, result } from './check.js';
-import { collectServerFacts, listNames, majorOf, queryRows, type ServerFacts } from './facts.js';
+import { isSystemRole } from '../steps/roles.js';
+import { collectServerFacts, listNames, queryRows, type ServerFacts } from './facts.js';
 
 export interface SourceRole {
   readonly name: string;
@@ -24,20 +25,17 @@ export interface RolesFacts {
   readonly targetUser: ServerFacts;
 }
 
-/** Role names providers and PostgreSQL reserve: never created by the run. */
-export const RESERVED_ROLE_PATTERN = /^(pg_|rds|cloudsql|azure|aiven|alloydb)/;
-
-/** Pure: the attributes of `role` the target user may not grant. */
-export function attributesNotGrantable(
-  role: SourceRole,
-  target: Pick<ServerFacts, 'superuser' | 'replication' | 'bypassRls' | 'versionNum'>,
-): string[] {
+/**
+ * Pure: the privileged attributes of `role` the run will leave off. The roles step (core/steps/roles.ts) grants
+ * SUPERUSER, REPLICATION and BYPASSRLS only when the target user is a superuser (PostgreSQL 16 would let a
+ * CREATEROLE user holding REPLICATION / BYPASSRLS pass them on, but the step does not rely on that).
+ */
+export function attributesNotGrantable(role: SourceRole, target: Pick<ServerFacts, 'superuser'>): string[] {
   if (target.superuser) return [];
-  const v16 = majorOf(target.versionNum) >= 16;
   const out: string[] = [];
   if (role.superuser) out.push('SUPERUSER');
-  if (role.replication && !(v16 && target.replication)) out.push('REPLICATION');
-  if (role.bypassRls && !(v16 && target.bypassRls)) out.push('BYPASSRLS');
+  if (role.replication) out.push('REPLICATION');
+  if (role.bypassRls) out.push('BYPASSRLS');
   return out;
 }
 
@@ -50,10 +48,8 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     ];
   }
   const existing = new Set(facts.targetRoles);
-  const reserved = facts.sourceRoles
-    .filter((r) => RESERVED_ROLE_PATTERN.test(r.name) && !existing.has(r.name))
-    .map((r) => r.name);
-  const toCreate = facts.sourceRoles.filter((r) => !RESERVED_ROLE_PATTERN.test(r.name) && !existing.has(r.name));
+  const reserved = facts.sourceRoles.filter((r) => isSystemRole(r.name) && !existing.has(r.name)).map((r) => r.name);
+  const toCreate = facts.sourceRoles.filter((r) => !isSystemRole(r.name) && !existing.has(r.name));
   const out: CheckResult[] = [];
   const target = facts.targetUser;
   if (toCreate.length > 0 && !target.superuser && !target.createRole) {
@@ -102,7 +98,7 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
       result(
         'roles',
         'warn',
-        `the source user "${facts.sourceUser.user}" is not superuser and cannot read password hashes: roles are created without passwords`,
+        `the source user "${facts.sourceUser.user}" is not superuser and cannot read password hashes: login roles get a random placeholder password`,
         {
           remedy:
             'set the passwords on the target afterwards (ALTER ROLE … PASSWORD), or run the check as a superuser of the source',
@@ -114,7 +110,7 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     result(
       'roles',
       'pass',
-      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${facts.sourceRoles.filter((r) => !RESERVED_ROLE_PATTERN.test(r.name) && existing.has(r.name)).length} exist already`,
+      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${facts.sourceRoles.filter((r) => !isSystemRole(r.name) && existing.has(r.name)).length} exist already`,
       {
         details: { create: toCreate.map((r) => r.name) },
       },
