@@ -58,6 +58,16 @@ export function result(
   };
 }
 
+/** Pure: what to do when a check could not gather its facts. */
+export function skipRemedy(err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+  if (code === '57014')
+    return 'the server answered too slowly: raise checkStatementTimeoutMs or rerun when it is less busy';
+  if (code === '42501')
+    return 'grant the missing privilege named in the message to the connecting user (or connect as a more privileged one), then rerun';
+  return 'see the connection checks; rerun when both servers are reachable';
+}
+
 /**
  * Declares a check.
  *
@@ -75,11 +85,7 @@ export function defineCheck<F>(check: Check<F>): RunnableCheck<F> {
         facts = await check.collect(ctx, request);
       } catch (err) {
         ctx.logger.warn('check could not run', { check: check.id, error: describeError(err) });
-        return [
-          result(check.id, 'skip', `could not run: ${describeError(err)}`, {
-            remedy: 'see the connection checks; rerun when both servers are reachable',
-          }),
-        ];
+        return [result(check.id, 'skip', `could not run: ${describeError(err)}`, { remedy: skipRemedy(err) })];
       }
       try {
         return check.evaluate(facts, request);

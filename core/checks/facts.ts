@@ -50,14 +50,47 @@ export function sessionOptions(
 }
 
 /** Runs `fn` on a short check session. */
-export function withCheckSession<T>(
+export async function withCheckSession<T>(
   spec: ConnectionSpec,
   database: string,
   request: Request,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  return withClient(spec, database, fn, sessionOptions(request));
+  await sessionSlots.acquire();
+  try {
+    return await withClient(spec, database, fn, sessionOptions(request));
+  } finally {
+    sessionSlots.release();
+  }
 }
+
+/** A counting semaphore. */
+export class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(permits: number) {
+    this.free = permits;
+  }
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/**
+ * Check sessions open at once in this process (all checks together, e.g. the local CLI running every check), so
+ * the pre-checks never exhaust a small server's max_connections. A Lambda invocation runs one check.
+ */
+export const MAX_CHECK_SESSIONS = 12;
+const sessionSlots = new Semaphore(MAX_CHECK_SESSIONS);
 
 /** One query on a fresh short session. */
 export function queryRows<R extends pg.QueryResultRow>(
@@ -111,7 +144,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /** Databases queried at the same time per check (each a short session). */
-export const DATABASE_CONCURRENCY = 4;
+export const DATABASE_CONCURRENCY = 3;
 
 /** A row of the source's pg_database. */
 export interface DatabaseRow {

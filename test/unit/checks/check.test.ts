@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineCheck, result } from '../../../core/checks/check.js';
+import { defineCheck, result, skipRemedy } from '../../../core/checks/check.js';
+import { Semaphore } from '../../../core/checks/facts.js';
 import { CHECK_IDS, runCheck } from '../../../core/checks/index.js';
 import { parseConnectionString } from '../../../core/connection.js';
 import type { RunContext } from '../../../core/context.js';
@@ -80,5 +81,32 @@ describe('the check contract', () => {
     expect(results[0]?.remedy).toMatch(/listen_addresses/);
     const skipped = await runCheck('extensions', { ...request, connectTimeoutSeconds: 1 }, ctx);
     expect(skipped).toEqual([expect.objectContaining({ status: 'skip' })]);
+  });
+});
+
+describe('skipRemedy', () => {
+  it.each([
+    [{ code: '57014' }, /checkStatementTimeoutMs/],
+    [{ code: '42501' }, /privilege/],
+    [new Error('connect ECONNREFUSED'), /connection checks/],
+  ])('%j', (err, remedy) => expect(skipRemedy(err)).toMatch(remedy));
+});
+
+describe('Semaphore', () => {
+  it('lets at most its permits through at once', async () => {
+    const sem = new Semaphore(2);
+    let inFlight = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        await sem.acquire();
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        sem.release();
+      }),
+    );
+    expect(peak).toBe(2);
   });
 });
