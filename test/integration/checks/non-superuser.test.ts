@@ -55,7 +55,11 @@ describe('checks with non-superuser users (15 → 16)', () => {
   });
 
   it('tells the servers apart, and fails when they are the same, without superuser', async () => {
-    expect(statuses(await runCheck('distinct-servers', crm, as('deployer')))).toEqual(['pass']);
+    await source().query('revoke execute on function pg_catalog.pg_control_system() from public');
+    const apart = await runCheck('distinct-servers', crm, as('deployer'));
+    expect(statuses(apart)).toEqual(['pass']);
+    expect(apart[0]?.details?.source).not.toHaveProperty('systemIdentifier');
+    expect(apart[0]?.details?.source).not.toHaveProperty('dataDirectory');
     const s = source();
     const same = contextFor(reader(), `postgresql://reader:${PW}@localhost:${s.port}/crm`);
     expect(statuses(await runCheck('distinct-servers', crm, same))).toEqual(['fail']);

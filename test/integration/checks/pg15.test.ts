@@ -275,4 +275,25 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     }
     expect(statuses(await runCheck('source-activity', requestFor(), ctx()))).toEqual(['pass']);
   });
+
+  it('warns instead of hanging when a catalog it reads is locked', async () => {
+    const client = await source().client('shop');
+    try {
+      await client.query('begin; lock table pg_catalog.pg_largeobject_metadata in access exclusive mode');
+      const started = Date.now();
+      const results = await runCheck(
+        'large-objects',
+        requestFor({ dbs: ['shop', 'keyed'], checkStatementTimeoutMs: 1000 }),
+        ctx(),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(statuses(results)).toEqual(['pass:keyed', 'warn:shop']);
+      expect(results[1]?.message).toMatch(
+        /cannot count the large objects of "shop": .*(lock timeout|statement timeout)/,
+      );
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
+  });
 });
