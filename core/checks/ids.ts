@@ -1,4 +1,4 @@
-/** The pre-check ids, in report order. Each is one branch of the `PreChecks` Parallel state. */
+/** The pre-check ids: part of the report contract. The state machine has one Parallel branch per id, in this order. */
 export const CHECK_IDS = [
   'connection-source',
   'connection-target',
@@ -18,5 +18,4 @@ export const CHECK_IDS = [
   'materialized-views',
   'source-activity',
 ] as const;
-
 export type CheckId = (typeof CHECK_IDS)[number];

@@ -86,3 +86,11 @@ export async function buildRunContext(
     ...(options.targetFreeBytes !== undefined ? { targetFreeBytes: options.targetFreeBytes } : {}),
   };
 }
+
+/** A core Logger writing JSON lines through Powertools, with the Powertools instance alongside. */
+export function powertoolsLogger(
+  keys: Record<string, string> = {},
+): Logger & { readonly powertools: PowertoolsLogger } {
+  const { powertools, logger } = createLogger(keys);
+  return { ...logger, powertools };
+}
