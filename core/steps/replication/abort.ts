@@ -19,7 +19,10 @@ function selected(request: Pick<Request, 'dbs' | 'excludeDbs'>, database: string
   return !request.excludeDbs.includes(database);
 }
 
-function result(name: string, fields: Partial<DatabaseResult> & Pick<DatabaseResult, 'status' | 'message'>): DatabaseResult {
+function result(
+  name: string,
+  fields: Partial<DatabaseResult> & Pick<DatabaseResult, 'status' | 'message'>,
+): DatabaseResult {
   return { name, method: 'replication', tables: 0, rows: 0, bytes: 0, durationMs: 0, lagBytes: 0, ...fields };
 }
 
@@ -172,7 +175,8 @@ export async function cleanupDatabase(
     message += `; clean-up failed (run abort): ${describeError(err)}`;
   }
   if (outcome && outcome.dropped.length > 0) message += `; cleaned up: ${outcome.dropped.join(', ')}`;
-  if (outcome && outcome.problems.length > 0) message += `; clean-up incomplete (run abort): ${outcome.problems.join('; ')}`;
+  if (outcome && outcome.problems.length > 0)
+    message += `; clean-up incomplete (run abort): ${outcome.problems.join('; ')}`;
   return {
     name: database.name,
     method: database.method,

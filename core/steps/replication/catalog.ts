@@ -79,7 +79,10 @@ export interface SubscriptionState {
   readonly applyRunning: boolean;
 }
 
-export async function readSubscription(client: pg.Client, names: ReplicationNames): Promise<SubscriptionState | undefined> {
+export async function readSubscription(
+  client: pg.Client,
+  names: ReplicationNames,
+): Promise<SubscriptionState | undefined> {
   const { rows } = await client.query<{
     oid: number;
     enabled: boolean;

@@ -87,7 +87,12 @@ export async function cutoverDatabase(
   ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'waiting for the last changes' });
   const state = await waitForLsn(ctx, request, db, deadline);
   try {
-    ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'sequences, large objects, unlogged tables' });
+    ctx.progress({
+      kind: 'phase',
+      database: db,
+      phase: 'cutover',
+      detail: 'sequences, large objects, unlogged tables',
+    });
     await steps.copySequences(ctx, request, database);
     await steps.copyLargeObjects(ctx, request, database);
     const unlogged = await withClient(ctx.source, db, async (client) =>
@@ -111,7 +116,8 @@ export async function cutoverDatabase(
     const bad = verification.filter((t) => !t.ok);
     const rows = verification.reduce((sum, t) => sum + t.targetRows, 0);
     const bytes = verification.reduce((sum, t) => sum + t.bytes, 0);
-    const reverted = outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
+    const reverted =
+      outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
     return {
       name: db,
       method: 'replication',

@@ -89,7 +89,7 @@ async function emptyTargetTables(ctx: RunContext, database: string, tables: read
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p')
-          AND (n.nspname, c.relname) IN (SELECT * FROM pg_catalog.unnest($1::text[], $2::text[]))`,
+          AND (n.nspname, c.relname) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])))`,
       [tables.map((t) => t.schema), tables.map((t) => t.name)],
     );
     if (rows.length === 0) return;
@@ -328,7 +328,9 @@ export async function migrateByReplication(
       database,
       started,
       timeoutMs,
-      start.mode === 'snapshot' ? 'fast start (slot snapshot, parallel COPY)' : 'subscription copies the data (copy_data = true)',
+      start.mode === 'snapshot'
+        ? 'fast start (slot snapshot, parallel COPY)'
+        : 'subscription copies the data (copy_data = true)',
       start.copy,
     );
   } catch (err) {

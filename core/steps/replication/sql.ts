@@ -65,7 +65,9 @@ export function parsePublicationNote(comment: string | null | undefined): Public
     const list = Array.isArray(parsed.replicaIdentityFull) ? parsed.replicaIdentityFull : [];
     return {
       replicaIdentityFull: list
-        .filter((e): e is [string, string] => Array.isArray(e) && e.length === 2 && e.every((p) => typeof p === 'string'))
+        .filter(
+          (e): e is [string, string] => Array.isArray(e) && e.length === 2 && e.every((p) => typeof p === 'string'),
+        )
         .map(([schema, name]) => ({ schema, name })),
     };
   } catch {
@@ -181,7 +183,9 @@ export function aivenCreatePublicationForAllTablesSql(publication: string): SqlC
  * `aiven_extras.pg_create_subscription` (named arguments: the extension's parameter order differs between
  * releases' documentation). The conninfo is a parameter, so it appears in no statement text.
  */
-export function aivenCreateSubscriptionSql(options: SubscriptionOptions & { readonly createSlot: boolean }): SqlCommand {
+export function aivenCreateSubscriptionSql(
+  options: SubscriptionOptions & { readonly createSlot: boolean },
+): SqlCommand {
   return {
     text:
       'SELECT aiven_extras.pg_create_subscription(arg_subscription_name => $1, arg_connection_string => $2, ' +

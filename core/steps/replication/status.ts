@@ -97,7 +97,11 @@ export async function databaseStatus(
     const error = classify(err, `status of ${name}`);
     return {
       inSync: false,
-      result: { ...baseResult(name, 'failed', describeError(error)), error: error.name, durationMs: Date.now() - started },
+      result: {
+        ...baseResult(name, 'failed', describeError(error)),
+        error: error.name,
+        durationMs: Date.now() - started,
+      },
     };
   }
 }
