@@ -6,7 +6,7 @@
  * SQL as pre-data) — see core/steps/replication/steps.ts for the real wiring.
  */
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { parseConnectionString, qualifiedName } from '../../../core/connection.js';
 import type { RunContext } from '../../../core/context.js';
