@@ -6,3 +6,4 @@ export { migrateByReplication, type ReplicationOptions, type StartMode } from '.
 export { type DatabaseRef, isInSync, replicationStatus, type SyncState } from './status.js';
 export { type CopySummary, defaultSteps, type ReplicationSteps } from './steps.js';
 export { verifyDatabases } from './verify.js';
+export { parseCaughtError, parseDatabaseRefs, parseDatabaseResults, parsePlannedDatabase } from './input.js';

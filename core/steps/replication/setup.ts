@@ -315,7 +315,15 @@ export async function migrateByReplication(
       if (!aivenSource) {
         await withClient(ctx.source, db, (client) =>
           client.query("SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')", [names.slot]),
-        );
+        ).catch((err: unknown) => {
+          if (errorCode(err) !== '42501') throw err;
+          throw new PermanentError(
+            `the source user may not create a replication slot (${describeError(err)}). Logical replication needs a ` +
+              'source user with the REPLICATION attribute (ALTER ROLE … REPLICATION; on RDS / Aurora: GRANT ' +
+              'rds_replication), or the aiven_extras extension; otherwise use --method dump.',
+            { cause: err },
+          );
+        });
       }
       start = { mode: 'copy-data', copy };
     }
