@@ -12,7 +12,10 @@ import type { TableName } from './sql.js';
 export interface ServerPowers {
   readonly versionNum: number;
   readonly superuser: boolean;
-  /** REPLICATION attribute (or superuser): may open replication connections and create slots. */
+  /**
+   * REPLICATION attribute, superuser, or (RDS / Aurora) member of rds_replication: may create slots and, as far
+   * as the role goes, open replication connections.
+   */
   readonly replication: boolean;
   /** The aiven_extras extension is installed in the connected database. */
   readonly aivenExtras: boolean;
@@ -20,7 +23,9 @@ export interface ServerPowers {
 
 export async function readPowers(client: pg.Client): Promise<ServerPowers> {
   const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; aiven: boolean }>(
-    `SELECT current_setting('server_version_num')::int AS v, r.rolsuper AS su, r.rolsuper OR r.rolreplication AS repl,
+    `SELECT current_setting('server_version_num')::int AS v, r.rolsuper AS su, r.rolsuper OR r.rolreplication OR EXISTS (
+              SELECT 1 FROM pg_catalog.pg_roles g
+               WHERE g.rolname = 'rds_replication' AND pg_catalog.pg_has_role(r.oid, g.oid, 'member')) AS repl,
             EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras') AS aiven
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
   );
