@@ -1,0 +1,245 @@
+/**
+ * The dump method for one database, in the fastest safe order (docs/ARCHITECTURE.md, DESIGN.md "Data path"):
+ * ensure the target database → pre-data → parallel COPY on one snapshot → post-data (`pg_restore -j`) → sequences →
+ * large objects → ANALYZE → verify. Resumable: an interrupted run leaves `_pg_migrate` progress in the target
+ * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
+ */
+import { connect, qualifiedName, withClient } from '../connection.js';
+import type { RunContext } from '../context.js';
+import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
+import type { PlannedDatabase } from '../plan.js';
+import { findPgTools } from '../pgtools-locate.js';
+import type { PgTools } from '../pgtools.js';
+import type { DatabaseResult, TableResult } from '../report.js';
+import { type Request, tableFiltersFor } from '../request.js';
+import { copyTables } from './copy.js';
+import { copyLargeObjects } from './large-objects.js';
+import { forEachLimit } from './pool.js';
+import { completedSteps, dropProgress, ensureProgress, markStep } from './progress.js';
+import { ensureTargetDatabase, restorePostData, restorePreData } from './schema.js';
+import { readSequences, writeSequences } from './sequences.js';
+import { exportSnapshot, importSnapshot } from './snapshot.js';
+import { compareTable, measureTable } from './verify.js';
+
+async function majorOf(spec: RunContext['source']): Promise<number> {
+  return withClient(spec, spec.database, async (client) => {
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return Math.floor(Number(rows[0]!.v) / 10000);
+  });
+}
+
+/** Finds pg_dump / pg_restore able to dump the source (major ≥ the source's). */
+export async function locateTools(ctx: RunContext): Promise<PgTools> {
+  const major = await majorOf(ctx.source);
+  const tools = await findPgTools(major);
+  if (!tools) {
+    throw new PermanentError(
+      `no pg_dump/pg_restore of major ${major} or newer found (PG_MIGRATE_PG_BIN, /usr/lib/postgresql/<N>/bin, PATH)`,
+    );
+  }
+  return tools;
+}
+
+/** Whether the target database holds objects besides pg-migrate's own progress record. */
+async function hasUserObjects(ctx: RunContext, database: string): Promise<boolean> {
+  return withClient(ctx.target, database, async (client) => {
+    const { rows } = await client.query(`
+      SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
+      UNION ALL SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
+      UNION ALL SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
+      LIMIT 1`);
+    return rows.length > 0;
+  });
+}
+
+/** ANALYZE every table and materialized view of the target database, `jobs` at a time. */
+async function analyzeTarget(ctx: RunContext, database: string, jobs: number): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: jobs }, () => connect(ctx.target, database)));
+  try {
+    const { rows } = await clients[0]!.query<{ schema: string; name: string }>(`
+      SELECT n.nspname::text AS schema, c.relname::text AS name FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate')
+         AND n.nspname NOT LIKE 'pg\\_%'
+       ORDER BY pg_catalog.pg_table_size(c.oid) DESC`);
+    await forEachLimit(rows, jobs, async (t, worker) => {
+      await clients[worker]!.query(`ANALYZE ${qualifiedName(t.schema, t.name)}`);
+    });
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  }
+}
+
+/**
+ * Migrates one database by dump and parallel COPY. Returns the database's result, verification included; a
+ * verification mismatch gives status `failed` with error `PgMigrate.VerifyMismatch`. Other failures throw a
+ * classified {@link MigrationError}.
+ *
+ * @example
+ * ```ts
+ * const result = await migrateByDump(ctx, request, { name: 'shop', method: 'dump', reasons: [], replicaIdentityFull: [], targetExists: false });
+ * ```
+ */
+export async function migrateByDump(
+  ctx: RunContext,
+  request: Request,
+  database: PlannedDatabase,
+): Promise<DatabaseResult> {
+  const started = Date.now();
+  const name = database.name;
+  const jobs = request.jobs;
+  const phase = (p: string, detail?: string) =>
+    ctx.progress({ kind: 'phase', database: name, phase: p, ...(detail ? { detail } : {}) });
+  try {
+    const tools = await locateTools(ctx);
+    phase('database');
+    await ensureTargetDatabase(ctx, name);
+    const steps = await completedSteps(ctx.target, name);
+    if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });
+    const progressExists = await withClient(ctx.target, name, async (c) => {
+      const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
+      return rows.length > 0;
+    });
+    if (!steps.has('pre-data') && (await hasUserObjects(ctx, name))) {
+      if (!progressExists) {
+        throw new PermanentError(
+          `target database ${JSON.stringify(name)} already holds objects; migrate into an empty or new database`,
+        );
+      }
+      // pre-data is restored in one transaction and marked right after: objects after a started pre-data mean
+      // it committed just before the interruption.
+      if (steps.has('pre-data-started')) steps.add('pre-data');
+    }
+    await ensureProgress(ctx.target, name);
+    const snapshot = await exportSnapshot(ctx.source, name);
+    try {
+      if (!steps.has('pre-data')) {
+        await markStep(ctx.target, name, 'pre-data-started');
+        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id });
+        await markStep(ctx.target, name, 'pre-data');
+      }
+      phase('copy');
+      const copy = await copyTables(ctx, {
+        database: name,
+        jobs,
+        snapshot: snapshot.id,
+        ...tableFiltersFor(request, name),
+      });
+      await markStep(ctx.target, name, 'copy');
+
+      phase('post-data');
+      if (!steps.has('post-data')) {
+        const interrupted = steps.has('post-data-started');
+        await markStep(ctx.target, name, 'post-data-started');
+        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: interrupted });
+        await markStep(ctx.target, name, 'post-data');
+      }
+
+      phase('sequences');
+      const source = await connect(ctx.source, name);
+      const target = await connect(ctx.target, name);
+      let largeObjects = { count: 0, bytes: 0 };
+      try {
+        await importSnapshot(source, snapshot.id);
+        await writeSequences(target, await readSequences(source));
+        phase('large-objects');
+        largeObjects = await copyLargeObjects(source, target, ctx.signal);
+      } finally {
+        await source.end().catch(() => {});
+        await target.end().catch(() => {});
+      }
+
+      phase('analyze');
+      await analyzeTarget(ctx, name, jobs);
+
+      phase('verify');
+      const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);
+      const mismatches = verification.filter((t) => !t.ok);
+      const rows = verification.reduce((s, t) => s + t.sourceRows, 0);
+      const summary = `${copy.tables.length} tables, ${rows} rows, ${largeObjects.count} large objects${
+        copy.tables.some((t) => t.resumed)
+          ? `; resumed (${copy.tables.filter((t) => t.resumed).length} tables copied by an earlier run)`
+          : ''
+      }`;
+      if (mismatches.length > 0) {
+        const list = mismatches
+          .slice(0, 10)
+          .map(
+            (t) =>
+              `${t.name} (source ${t.sourceRows} rows, target ${t.targetRows}${t.sourceChecksum !== t.targetChecksum ? ', checksums differ' : ''})`,
+          )
+          .join('; ');
+        ctx.logger.error('verification failed', { database: name, mismatches: mismatches.length });
+        return {
+          name,
+          method: 'dump',
+          status: 'failed',
+          tables: copy.tables.length,
+          rows,
+          bytes: copy.bytes,
+          durationMs: Date.now() - started,
+          lagBytes: 0,
+          message: `verification failed for ${mismatches.length} table(s): ${list}`,
+          verification,
+          error: ERROR_NAMES.verifyMismatch,
+        };
+      }
+      await dropProgress(ctx.target, name);
+      ctx.logger.info('database migrated', { database: name, tables: copy.tables.length, rows });
+      return {
+        name,
+        method: 'dump',
+        status: 'done',
+        tables: copy.tables.length,
+        rows,
+        bytes: copy.bytes,
+        durationMs: Date.now() - started,
+        lagBytes: 0,
+        message: summary,
+        verification,
+      };
+    } finally {
+      await snapshot.release();
+    }
+  } catch (err) {
+    if (ctx.signal?.aborted) throw new AbortedError(`migration of ${JSON.stringify(name)} stopped on request`);
+    throw classify(err, `migrating ${JSON.stringify(name)}`);
+  }
+}
+
+async function verifyTables(
+  ctx: RunContext,
+  database: string,
+  snapshot: string,
+  tables: readonly { table: { schema: string; name: string }; bytes: number; durationMs: number }[],
+  checksums: boolean,
+  jobs: number,
+): Promise<TableResult[]> {
+  const pairs = await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(jobs, tables.length)) }, async () => {
+      const source = await connect(ctx.source, database);
+      await importSnapshot(source, snapshot);
+      await source.query('SET LOCAL row_security = off');
+      const target = await connect(ctx.target, database);
+      await target.query('SET row_security = off');
+      return { source, target };
+    }),
+  );
+  try {
+    const results: TableResult[] = [];
+    await forEachLimit(tables, pairs.length, async (t, worker) => {
+      const pair = pairs[worker]!;
+      const [s, d] = await Promise.all([
+        measureTable(pair.source, t.table, checksums),
+        measureTable(pair.target, t.table, checksums),
+      ]);
+      results.push(compareTable(t.table, s, d, { bytes: t.bytes, durationMs: t.durationMs }));
+    });
+    return results.sort((a, b) => a.name.localeCompare(b.name));
+  } finally {
+    await Promise.all(pairs.flatMap((p) => [p.source.end().catch(() => {}), p.target.end().catch(() => {})]));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Resumability: a small progress record kept in the target database (schema `_pg_migrate`; the `pg_` prefix is reserved) while it is being
+ * migrated, dropped when the database completes.
+ *
+ * - `_pg_migrate.steps`: steps completed (`pre-data`, `copy`, `post-data`, …).
+ * - `_pg_migrate.copy_progress`: one row per table chunk whose COPY committed — inserted in the same transaction as
+ *   the COPY, so a row exists exactly when the chunk's data does.
+ *
+ * Trade-off (documented in docs/PERFORMANCE.md): a resumed run reads a new snapshot for the tables still to copy,
+ * so tables copied before the interruption reflect the earlier snapshot.
+ */
+import type pg from 'pg';
+import { type ConnectionSpec, withClient } from '../connection.js';
+
+export const PROGRESS_SCHEMA = '_pg_migrate';
+
+/** Creates the progress schema and tables when missing (only after pre-checks passed). */
+export async function ensureProgress(target: ConnectionSpec, database: string): Promise<void> {
+  await withClient(target, database, async (client) => {
+    await client.query(`
+      CREATE SCHEMA IF NOT EXISTS _pg_migrate;
+      CREATE TABLE IF NOT EXISTS _pg_migrate.steps (step text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE IF NOT EXISTS _pg_migrate.copy_progress (
+        schema_name text NOT NULL, table_name text NOT NULL, chunk int NOT NULL, chunks int NOT NULL,
+        rows bigint NOT NULL, bytes bigint NOT NULL, done_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (schema_name, table_name, chunk));`);
+  });
+}
+
+/** Whether the progress record exists in `database` (i.e. an earlier run was interrupted). */
+export async function hasProgress(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query(
+    "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '_pg_migrate' AND c.relname = 'steps'",
+  );
+  return rows.length > 0;
+}
+
+/** The steps an earlier run completed; empty when there is no progress record. */
+export async function completedSteps(target: ConnectionSpec, database: string): Promise<Set<string>> {
+  return withClient(target, database, async (client) => {
+    if (!(await hasProgress(client))) return new Set<string>();
+    const { rows } = await client.query<{ step: string }>('SELECT step FROM _pg_migrate.steps');
+    return new Set(rows.map((r) => r.step));
+  });
+}
+
+/** Marks a step complete. */
+export async function markStep(target: ConnectionSpec, database: string, step: string): Promise<void> {
+  await withClient(target, database, (client) =>
+    client.query('INSERT INTO _pg_migrate.steps (step) VALUES ($1) ON CONFLICT DO NOTHING', [step]),
+  );
+}
+
+export interface ChunkProgress {
+  readonly schema: string;
+  readonly table: string;
+  readonly chunk: number;
+  readonly chunks: number;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** Every chunk recorded as copied. */
+export async function copiedChunks(client: pg.Client): Promise<ChunkProgress[]> {
+  if (!(await hasProgress(client))) return [];
+  const { rows } = await client.query<ChunkProgress>(
+    'SELECT schema_name AS schema, table_name AS table, chunk, chunks, rows::float8 AS rows, bytes::float8 AS bytes FROM _pg_migrate.copy_progress',
+  );
+  return rows;
+}
+
+/** Drops the progress record (the database is complete). */
+export async function dropProgress(target: ConnectionSpec, database: string): Promise<void> {
+  await withClient(target, database, (client) => client.query('DROP SCHEMA IF EXISTS _pg_migrate CASCADE'));
+}

@@ -1,0 +1,254 @@
+/**
+ * Roles, once per run: the source's roles missing on the target are created with their attributes (as far as
+ * the target user may grant them), settings, memberships and per-database settings. Passwords: the SCRAM / MD5
+ * verifier is copied when the source user can read it (superuser); otherwise a LOGIN role gets a random placeholder,
+ * returned in `placeholders` — never logged, never in the report. Existing roles are left alone (`exists`); one
+ * failing role does not stop the others.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { quoteIdent, quoteLiteral, withClient } from '../connection.js';
+import type { RunContext } from '../context.js';
+import { classify, describeError, registerSecret } from '../errors.js';
+import type { RoleResult } from '../report.js';
+import type { Request } from '../request.js';
+import { setClause } from './settings.js';
+
+/** Roles that belong to the server or its provider, never migrated. */
+const PROVIDER_ROLES = /^(pg_|rds|cloudsql|azure_|aiven|_aiven|alloydb|gcp_|supabase_admin$)/;
+
+/** Whether a role name is the server's or the provider's own (skipped). */
+export function isSystemRole(name: string): boolean {
+  return PROVIDER_ROLES.test(name);
+}
+
+export interface SourceRole {
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly inherit: boolean;
+  readonly createrole: boolean;
+  readonly createdb: boolean;
+  readonly login: boolean;
+  readonly replication: boolean;
+  readonly bypassrls: boolean;
+  readonly connlimit: number;
+  readonly validUntil: string | null;
+  readonly comment: string | null;
+  readonly settings: readonly string[];
+  /** The SCRAM / MD5 verifier, when readable; undefined when unreadable, null when the role has none. */
+  readonly verifier?: string | null;
+}
+
+/**
+ * The CREATE ROLE statement for a role. `canGrantPrivileged` false drops SUPERUSER, REPLICATION and BYPASSRLS
+ * (listed in `dropped`). Pure; exported for tests.
+ */
+export function createRoleSql(
+  role: SourceRole,
+  password: string | null,
+  canGrantPrivileged: boolean,
+): { sql: string; dropped: string[] } {
+  const dropped: string[] = [];
+  const attr = (on: boolean, yes: string, no: string, privileged = false) => {
+    if (on && privileged && !canGrantPrivileged) {
+      dropped.push(yes);
+      return no;
+    }
+    return on ? yes : no;
+  };
+  const parts = [
+    attr(role.superuser, 'SUPERUSER', 'NOSUPERUSER', true),
+    attr(role.inherit, 'INHERIT', 'NOINHERIT'),
+    attr(role.createrole, 'CREATEROLE', 'NOCREATEROLE'),
+    attr(role.createdb, 'CREATEDB', 'NOCREATEDB'),
+    attr(role.login, 'LOGIN', 'NOLOGIN'),
+    attr(role.replication, 'REPLICATION', 'NOREPLICATION', true),
+    attr(role.bypassrls, 'BYPASSRLS', 'NOBYPASSRLS', true),
+    `CONNECTION LIMIT ${Number(role.connlimit)}`,
+  ];
+  if (role.validUntil !== null) parts.push(`VALID UNTIL ${quoteLiteral(role.validUntil)}`);
+  if (password !== null) parts.push(`PASSWORD ${quoteLiteral(password)}`);
+  return { sql: `CREATE ROLE ${quoteIdent(role.name)} ${parts.join(' ')}`, dropped };
+}
+
+async function readSourceRoles(
+  client: pg.Client,
+): Promise<{ roles: SourceRole[]; members: Membership[]; dbSettings: DbRoleSetting[] }> {
+  const { rows: su } = await client.query<{ s: boolean }>(
+    'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
+  );
+  const canReadVerifiers = su[0]?.s === true;
+  const { rows } = await client.query<Omit<SourceRole, 'verifier' | 'settings'> & { settings: string[] | null }>(`
+    SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS createrole,
+           r.rolcreatedb AS createdb, r.rolcanlogin AS login, r.rolreplication AS replication,
+           r.rolbypassrls AS bypassrls, r.rolconnlimit AS connlimit,
+           CASE WHEN r.rolvaliduntil IS NULL THEN NULL ELSE pg_catalog.to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END AS "validUntil",
+           pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment,
+           (SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s WHERE s.setrole = r.oid AND s.setdatabase = 0) AS settings
+      FROM pg_catalog.pg_roles r ORDER BY r.rolname`);
+  const verifiers = new Map<string, string | null>();
+  if (canReadVerifiers) {
+    const { rows: pw } = await client.query<{ name: string; password: string | null }>(
+      'SELECT rolname AS name, rolpassword AS password FROM pg_catalog.pg_authid',
+    );
+    for (const r of pw) {
+      registerSecret(r.password ?? undefined);
+      verifiers.set(r.name, r.password);
+    }
+  }
+  const roles = rows.map((r) => ({
+    ...r,
+    settings: r.settings ?? [],
+    ...(canReadVerifiers ? { verifier: verifiers.get(r.name) ?? null } : {}),
+  }));
+  const { rows: members } = await client.query<Membership>(`
+    SELECT pg_catalog.pg_get_userbyid(m.roleid)::text AS role, pg_catalog.pg_get_userbyid(m.member)::text AS member,
+           m.admin_option AS admin
+      FROM pg_catalog.pg_auth_members m ORDER BY 1, 2`);
+  const { rows: dbSettings } = await client.query<DbRoleSetting>(`
+    SELECT pg_catalog.pg_get_userbyid(s.setrole)::text AS role, d.datname::text AS database, s.setconfig
+      FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+     WHERE s.setrole <> 0`);
+  return { roles, members, dbSettings };
+}
+
+interface Membership {
+  readonly role: string;
+  readonly member: string;
+  readonly admin: boolean;
+}
+
+interface DbRoleSetting {
+  readonly role: string;
+  readonly database: string;
+  readonly setconfig: string[];
+}
+
+/**
+ * Creates the source's missing roles on the target. See the module comment.
+ *
+ * @example
+ * ```ts
+ * const { results, placeholders } = await migrateRoles(ctx, request);
+ * ```
+ */
+export async function migrateRoles(
+  ctx: RunContext,
+  request: Request,
+): Promise<{ results: RoleResult[]; placeholders: { role: string; password: string }[] }> {
+  if (!request.roles) return { results: [], placeholders: [] };
+  ctx.progress({ kind: 'phase', phase: 'roles' });
+  let source: Awaited<ReturnType<typeof readSourceRoles>>;
+  try {
+    source = await withClient(ctx.source, ctx.source.database, readSourceRoles);
+  } catch (err) {
+    throw classify(err, 'reading the source roles');
+  }
+  try {
+    return await withClient(ctx.target, ctx.target.database, async (client) => {
+      const { rows: me } = await client.query<{ s: boolean }>(
+        'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
+      );
+      const targetSuper = me[0]?.s === true;
+      const { rows: existingRows } = await client.query<{ name: string }>(
+        'SELECT rolname::text AS name FROM pg_catalog.pg_roles',
+      );
+      const existing = new Set(existingRows.map((r) => r.name));
+      const { rows: dbRows } = await client.query<{ name: string }>(
+        'SELECT datname::text AS name FROM pg_catalog.pg_database',
+      );
+      const targetDbs = new Set(dbRows.map((r) => r.name));
+      const results: RoleResult[] = [];
+      const placeholders: { role: string; password: string }[] = [];
+      const created = new Set<string>();
+      const notes = new Map<string, string[]>();
+      const note = (role: string, text: string) => notes.set(role, [...(notes.get(role) ?? []), text]);
+
+      for (const role of source.roles) {
+        if (isSystemRole(role.name)) {
+          if (!existing.has(role.name))
+            results.push({ name: role.name, status: 'skipped', message: 'a server or provider role' });
+          else results.push({ name: role.name, status: 'exists', message: 'already on the target; left alone' });
+          continue;
+        }
+        if (existing.has(role.name)) {
+          results.push({ name: role.name, status: 'exists', message: 'already on the target; left alone' });
+          continue;
+        }
+        let password: string | null = null;
+        if (role.verifier !== undefined) password = role.verifier;
+        else if (role.login) {
+          password = randomBytes(24).toString('base64url');
+          registerSecret(password);
+          placeholders.push({ role: role.name, password });
+          note(
+            role.name,
+            `a placeholder password was set: reset it with ALTER ROLE ${quoteIdent(role.name)} PASSWORD '…'`,
+          );
+        }
+        const { sql, dropped } = createRoleSql(role, password, targetSuper);
+        try {
+          await client.query(sql);
+          created.add(role.name);
+          if (dropped.length > 0)
+            note(role.name, `not granted (target user is not a superuser): ${dropped.join(', ')}`);
+          if (role.verifier !== undefined && role.verifier !== null) note(role.name, 'password verifier copied');
+        } catch (err) {
+          const placeholderIndex = placeholders.findIndex((p) => p.role === role.name);
+          if (placeholderIndex >= 0) placeholders.splice(placeholderIndex, 1);
+          results.push({ name: role.name, status: 'failed', message: describeError(err) });
+          ctx.logger.warn('role not created', { role: role.name, error: describeError(err) });
+          continue;
+        }
+        const tryNote = async (what: string, statement: string) => {
+          try {
+            await client.query(statement);
+          } catch (err) {
+            note(role.name, `${what} not applied: ${describeError(err)}`);
+          }
+        };
+        for (const entry of role.settings) {
+          await tryNote(`setting ${entry.split('=')[0]}`, `ALTER ROLE ${quoteIdent(role.name)} ${setClause(entry)}`);
+        }
+        if (role.comment !== null)
+          await tryNote('comment', `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(role.comment)}`);
+        results.push({ name: role.name, status: 'created', message: '' });
+      }
+      for (const m of source.members) {
+        if (!created.has(m.member) || (isSystemRole(m.role) && !existing.has(m.role))) continue;
+        try {
+          await client.query(
+            `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${m.admin ? ' WITH ADMIN OPTION' : ''}`,
+          );
+        } catch (err) {
+          note(m.member, `membership in ${m.role} not granted: ${describeError(err)}`);
+        }
+      }
+      for (const s of source.dbSettings) {
+        if (!created.has(s.role) || !targetDbs.has(s.database)) continue; // others: when the database is created
+        for (const entry of s.setconfig) {
+          try {
+            await client.query(
+              `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${quoteIdent(s.database)} ${setClause(entry)}`,
+            );
+          } catch (err) {
+            note(s.role, `setting ${entry.split('=')[0]} in database ${s.database} not applied: ${describeError(err)}`);
+          }
+        }
+      }
+      const final = results.map((r) => {
+        const extra = notes.get(r.name);
+        if (!extra || r.status !== 'created') return r;
+        return { ...r, message: extra.join('; ') };
+      });
+      ctx.logger.info('roles migrated', {
+        created: final.filter((r) => r.status === 'created').length,
+        exists: final.filter((r) => r.status === 'exists').length,
+        failed: final.filter((r) => r.status === 'failed').length,
+      });
+      return { results: final, placeholders };
+    });
+  } catch (err) {
+    throw classify(err, 'creating roles on the target');
+  }
+}

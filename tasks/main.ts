@@ -1,0 +1,36 @@
+/**
+ * The Fargate task's entry point (bundled to dist/task.mjs): a thin shell around {@link runTaskProcess}.
+ * Env: TASK_TOKEN, TASK_INPUT (JSON TaskInput), optional PG_MIGRATE_HEARTBEAT_MS; AWS_ENDPOINT_URL_SFN is honoured
+ * by the SDK (the local CLI points it at a loopback server).
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { ProgressEvent } from '../core/logger.js';
+import { runTask } from '../core/steps/task.js';
+import { createRunContext } from '../lambdas/shared/context.js';
+import { powertoolsLogger } from '../lambdas/shared/logger.js';
+import { runTaskProcess } from './run.js';
+
+const logger = powertoolsLogger('pg-migrate-task');
+const stop = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.warn('stop requested', { signal });
+    stop.abort();
+  });
+}
+
+const code = await runTaskProcess({
+  env: process.env,
+  sfn: new SFNClient({}),
+  logger,
+  signal: stop.signal,
+  run: async (input, signal) => {
+    const progress = (event: ProgressEvent) => {
+      if (event.kind === 'phase') logger.info('phase', { ...event });
+      else if (event.done) logger.debug('table copied', { ...event });
+    };
+    return runTask(await createRunContext(input.request, logger, { signal, progress }), input);
+  },
+});
+// Exit now: idle keep-alive sockets must not hold the container open.
+process.exit(code);

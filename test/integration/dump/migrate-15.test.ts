@@ -1,0 +1,3 @@
+import { describeMigration } from './migrate.js';
+
+describeMigration(15);

@@ -1,0 +1,89 @@
+/**
+ * The dump-method migration suite, run for one source major (15 → 15, 14 → 15): roles, then every fixture
+ * database, proven equal by `pg_dump --schema-only` (nothing normalised but the version and \\restrict lines), per-table checksums, sequences and large objects.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateRoles } from '../../../core/steps/roles.js';
+import { migrateByDump } from '../../../core/steps/dump.js';
+import type { PgVersion } from '../../support/cluster.js';
+import { useCluster } from '../../support/vitest.js';
+import {
+  contextFor,
+  loadFixture,
+  planned,
+  requestFor,
+  roleFacts,
+  schemaDump,
+  sequencesAndLargeObjects,
+  tableChecksums,
+  WEIRD_DB,
+} from './support.js';
+
+export function describeMigration(sourceVersion: PgVersion): void {
+  const source = useCluster({ version: sourceVersion });
+  const target = useCluster({ version: 15 });
+
+  describe(`dump migration from PostgreSQL ${sourceVersion} to 15`, () => {
+    beforeAll(() => loadFixture(source()), 120_000);
+
+    it('creates the missing roles with attributes, settings, memberships and password verifiers', async () => {
+      const { results, placeholders } = await migrateRoles(contextFor(source(), target()), requestFor());
+      const byName = Object.fromEntries(results.map((r) => [r.name, r.status]));
+      expect(byName).toMatchObject({
+        app_owner: 'created',
+        app_rw: 'created',
+        analyst: 'created',
+        'Report "Bot" ü': 'created',
+        postgres: 'exists',
+      });
+      expect(placeholders).toEqual([]);
+      expect(await roleFacts(target())).toEqual(await roleFacts(source()));
+      const client = await target().client('postgres', 'app_rw', 'app-rw-secret');
+      await client.end();
+      const again = await migrateRoles(contextFor(source(), target()), requestFor());
+      expect(again.results.find((r) => r.name === 'app_rw')?.status).toBe('exists');
+    });
+
+    for (const database of ['shop', 'analytics', WEIRD_DB]) {
+      it(`migrates ${JSON.stringify(database)} with equal schema, data, sequences and large objects`, async () => {
+        const result = await migrateByDump(contextFor(source(), target()), requestFor(), planned(database));
+        expect(result.status, result.message).toBe('done');
+        expect(result.verification?.length).toBeGreaterThan(0);
+        expect(result.verification?.every((t) => t.ok && t.sourceChecksum === t.targetChecksum)).toBe(true);
+        expect(schemaDump(target(), database)).toEqual(schemaDump(source(), database));
+        expect(await tableChecksums(target(), database)).toEqual(await tableChecksums(source(), database));
+        expect(await sequencesAndLargeObjects(target(), database)).toEqual(
+          await sequencesAndLargeObjects(source(), database),
+        );
+        const progress = await target().query("SELECT 1 FROM pg_namespace WHERE nspname = '_pg_migrate'", [], database);
+        expect(progress).toEqual([]);
+      });
+    }
+
+    it('copies the database settings and keeps the owner', async () => {
+      const [row] = await target().query<{ owner: string; settings: string[] }>(
+        `SELECT pg_get_userbyid(datdba) AS owner,
+                (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings
+           FROM pg_database d WHERE datname = 'analytics'`,
+      );
+      expect(row?.settings).toEqual(['work_mem=8MB']);
+      const [shop] = await target().query<{ owner: string }>(
+        "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'shop'",
+      );
+      expect(shop?.owner).toBe('app_owner');
+    });
+
+    it('fails when pg_restore reports an error, with its message', async () => {
+      await source().createDatabase('clash');
+      await source().loadFixture('clash', 'CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);');
+      await target().createDatabase('clash');
+      await target().loadFixture(
+        'clash',
+        'CREATE SCHEMA _pg_migrate; CREATE TABLE _pg_migrate.steps (step text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now()); CREATE TABLE public.t (other text);',
+      );
+      await expect(migrateByDump(contextFor(source(), target()), requestFor(), planned('clash'))).rejects.toThrow(
+        /pre-data restore of "clash" failed .*relation "t" already exists/s,
+      );
+    });
+  });
+}
