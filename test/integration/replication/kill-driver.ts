@@ -4,8 +4,7 @@
  */
 import { TestCluster } from '../../support/cluster.js';
 import { migrateByReplication } from '../../../core/steps/replication/index.js';
-import { planned, replicationRequest, runContext, standInSteps } from './support.js';
-import { KILL_SCHEMA } from './kill-fixture.js';
+import { planned, replicationRequest, runContext } from './support.js';
 
 function cluster(text: string | undefined): TestCluster {
   const [port, password] = (text ?? '').split(/:(.*)/s);
@@ -15,7 +14,5 @@ function cluster(text: string | undefined): TestCluster {
 const source = cluster(process.env.DRIVER_SOURCE);
 const target = cluster(process.env.DRIVER_TARGET);
 const database = process.env.DRIVER_DB ?? 'big';
-await migrateByReplication(runContext(source, target), replicationRequest(source, target), planned(database), {
-  steps: standInSteps(source, target, { [database]: KILL_SCHEMA }),
-});
+await migrateByReplication(runContext(source, target), replicationRequest(source, target), planned(database));
 process.stdout.write('set-up finished\n');

@@ -11,7 +11,7 @@ import {
 import type { TestCluster } from '../../support/cluster.js';
 import { useCluster } from '../../support/vitest.js';
 import { KILL_DATA, KILL_SCHEMA } from './kill-fixture.js';
-import { fingerprint, leftovers, planned, replicationRequest, runContext, standInSteps } from './support.js';
+import { fingerprint, leftovers, planned, replicationRequest, runContext } from './support.js';
 
 const source = useCluster({ version: 15 });
 const target = useCluster({ version: 15 });
@@ -56,7 +56,6 @@ describe('a set-up killed after its slot exists', () => {
     await source().loadFixture(DB, KILL_SCHEMA + KILL_DATA);
     const ctx = runContext(source(), target());
     const request = replicationRequest(source(), target());
-    const steps = standInSteps(source(), target(), { [DB]: KILL_SCHEMA });
     const names = replicationNames(DB);
 
     await killAfterSlot(source(), target());
@@ -75,12 +74,12 @@ describe('a set-up killed after its slot exists', () => {
 
     // Killed again, and this time re-run directly: set-up recreates its own objects over the partial copy.
     await killAfterSlot(source(), target());
-    const rerun = await migrateByReplication(ctx, request, planned(DB), { steps });
+    const rerun = await migrateByReplication(ctx, request, planned(DB));
     expect(rerun.status).toBe('replicating');
     expect(rerun.message).toMatch(/; in sync/);
     await source().query('UPDATE small SET id = id + 100', [], DB);
 
-    const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned(DB), { steps });
+    const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned(DB));
     expect(done.status, done.message).toBe('done');
     expect(await fingerprint(target(), DB)).toEqual(await fingerprint(source(), DB));
     expect(await leftovers(source(), target(), [DB])).toEqual([]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { migrateByReplication } from '../../../core/steps/replication/index.js';
 import { useCluster } from '../../support/vitest.js';
-import { leftovers, planned, replicationRequest, runContext, SHOP_DATA, SHOP_SCHEMA, standInSteps } from './support.js';
+import { leftovers, planned, replicationRequest, runContext, SHOP_DATA, SHOP_SCHEMA } from './support.js';
 
 const source = useCluster({ version: 15 });
 const target = useCluster({ version: 15 });
@@ -18,8 +18,7 @@ describe('a source user without the REPLICATION attribute', () => {
     }
     const ctx = runContext(source(), target(), source().uri('postgres', 'app', 'app-pass-1'));
     const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
-    const steps = standInSteps(source(), target(), { appdb: SHOP_SCHEMA });
-    const run = migrateByReplication(ctx, request, planned('appdb'), { steps });
+    const run = migrateByReplication(ctx, request, planned('appdb'));
     await expect(run).rejects.toMatchObject({ name: 'PgMigrate.Permanent' });
     await expect(run).rejects.toThrow(/REPLICATION/);
     expect(await leftovers(source(), target(), ['appdb'])).toEqual([]);

@@ -20,7 +20,6 @@ import {
   runContext,
   SHOP_DATA,
   SHOP_SCHEMA,
-  standInSteps,
   Writer,
 } from './support.js';
 
@@ -44,16 +43,12 @@ describe('replication 15 → 15 with a live writer', () => {
     await source().loadFixture(LEDGER_DB, LEDGER_SCHEMA + LEDGER_DATA);
     const ctx = runContext(source(), target());
     const request = replicationRequest(source(), target(), { replicaIdentityFull: false });
-    const steps = standInSteps(source(), target(), { shop: SHOP_SCHEMA, [LEDGER_DB]: LEDGER_SCHEMA });
     const shop = planned('shop', ['public.events']);
     const ledger = planned(LEDGER_DB);
 
     const writer = new Writer(source(), 'shop').start();
     await writer.advance(50);
-    const results = [
-      await migrateByReplication(ctx, request, shop, { steps }),
-      await migrateByReplication(ctx, request, ledger, { steps }),
-    ];
+    const results = [await migrateByReplication(ctx, request, shop), await migrateByReplication(ctx, request, ledger)];
     for (const result of results) {
       expect(result.status).toBe('replicating');
       expect(result.message).toMatch(/fast start.*; in sync/);
@@ -67,7 +62,7 @@ describe('replication 15 → 15 with a live writer', () => {
     const status = await replicationStatus(ctx, request, discovered);
     expect(status.databases.map((d) => d.status)).toEqual(['replicating', 'replicating']);
     expect(status.databases.every((d) => /tables ready/.test(d.message))).toBe(true);
-    const informational = await verifyDatabases(ctx, request, status.databases, { steps });
+    const informational = await verifyDatabases(ctx, request, status.databases);
     expect(informational.every((d) => d.status === 'replicating' && d.verification !== undefined)).toBe(true);
 
     await writer.stop();
@@ -75,7 +70,7 @@ describe('replication 15 → 15 with a live writer', () => {
     expect(writer.ops).toBeGreaterThan(350);
 
     for (const database of [shop, ledger]) {
-      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, database, { steps });
+      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, database);
       expect(done.status, done.message).toBe('done');
       expect(done.verification?.every((t) => t.ok)).toBe(true);
     }
@@ -97,8 +92,7 @@ describe('replication 15 → 15 with a live writer', () => {
     await source().loadFixture('nokey', "CREATE TABLE log (line text); INSERT INTO log VALUES ('a');");
     const ctx = runContext(source(), target());
     const request = replicationRequest(source(), target());
-    const steps = standInSteps(source(), target(), { nokey: 'CREATE TABLE log (line text);' });
-    await expect(migrateByReplication(ctx, request, planned('nokey'), { steps })).rejects.toMatchObject({
+    await expect(migrateByReplication(ctx, request, planned('nokey'))).rejects.toMatchObject({
       name: 'PgMigrate.Blocked',
       message: expect.stringContaining('public.log') as unknown,
     });
@@ -110,14 +104,13 @@ describe('replication 15 → 15 with a live writer', () => {
     await source().loadFixture('stuck', SHOP_SCHEMA + SHOP_DATA);
     const ctx = runContext(source(), target());
     const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
-    const steps = standInSteps(source(), target(), { stuck: SHOP_SCHEMA });
-    const result = await migrateByReplication(ctx, request, planned('stuck'), { steps });
+    const result = await migrateByReplication(ctx, request, planned('stuck'));
     expect(result.status).toBe('replicating');
     const names = replicationNames('stuck');
     await target().query(`ALTER SUBSCRIPTION ${names.subscription} DISABLE`, [], 'stuck');
     await source().query("INSERT INTO items (name, price) VALUES ('late', 1)", [], 'stuck');
     await expect(
-      cutoverDatabase(ctx, { ...request, action: 'cutover', timeoutSeconds: 3 }, planned('stuck'), { steps }),
+      cutoverDatabase(ctx, { ...request, action: 'cutover', timeoutSeconds: 3 }, planned('stuck')),
     ).rejects.toMatchObject({
       name: 'PgMigrate.Timeout',
       message: expect.stringContaining('Nothing was dropped') as unknown,

@@ -1,20 +1,13 @@
 /**
  * Shared pieces of the replication integration tests: the fixture, a writer that keeps changing the source, equality
  * proofs (per-table checksums, sequences, large objects), and the leftovers check.
- *
- * `standInSteps` stands in for the dump engine's steps where a test creates the target schema itself (the fixture
- * SQL as pre-data) — see core/steps/replication/steps.ts for the real wiring.
  */
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { parseConnectionString, qualifiedName } from '../../../core/connection.js';
 import type { RunContext } from '../../../core/context.js';
 import { noProgress, silentLogger } from '../../../core/logger.js';
 import type { PlannedDatabase } from '../../../core/plan.js';
-import type { TableResult } from '../../../core/report.js';
 import { parseRequest, type Request, type RequestInput } from '../../../core/request.js';
-import type { ReplicationSteps } from '../../../core/steps/replication/steps.js';
 import type { TestCluster } from '../../support/cluster.js';
 
 /** The shop schema: keys, a table without a primary key, an UNLOGGED table, large objects, sequences. */
@@ -81,98 +74,6 @@ async function userTables(client: pg.Client): Promise<{ schema: string; name: st
       ORDER BY 1, 2`,
   );
   return rows;
-}
-
-/**
- * Stand-in steps: the target schema is the fixture's DDL, data is copied table by table with COPY under the
- * snapshot, sequences with setval, large objects with lo_from_bytea, verification by row counts.
- */
-export function standInSteps(
-  source: TestCluster,
-  target: TestCluster,
-  schemas: Record<string, string>,
-): Partial<ReplicationSteps> {
-  return {
-    async ensureTargetDatabase(_ctx, _request, database) {
-      const rows = await target.query('SELECT 1 FROM pg_database WHERE datname = $1', [database.name]);
-      if (rows.length === 0) await target.createDatabase(database.name);
-    },
-    async restorePreData(_ctx, _request, database) {
-      const rows = await target.query(
-        "SELECT 1 FROM pg_class WHERE relkind = 'r' AND relnamespace <> ALL (ARRAY['pg_catalog'::regnamespace, 'information_schema'::regnamespace])",
-        [],
-        database.name,
-      );
-      if (rows.length === 0) await target.loadFixture(database.name, schemas[database.name] ?? '');
-    },
-    async restorePostData() {},
-    async copyTables(_ctx, _request, database, options) {
-      const reader = await source.client(database.name);
-      const writer = await target.client(database.name);
-      let rows = 0;
-      try {
-        await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-        if (options.snapshot) await reader.query(`SET TRANSACTION SNAPSHOT '${options.snapshot}'`);
-        const tables = options.tables ?? (await userTables(reader));
-        for (const t of tables) {
-          const name = qualifiedName(t.schema, t.name);
-          const out = reader.query(copyTo(`COPY ${name} TO STDOUT`));
-          const into = writer.query(copyFrom(`COPY ${name} FROM STDIN`));
-          await pipeline(out, into);
-          rows += into.rowCount;
-        }
-        await reader.query('COMMIT');
-        return { tables: tables.length, rows, bytes: 0 };
-      } finally {
-        await reader.end();
-        await writer.end();
-      }
-    },
-    async copySequences(_ctx, _request, database) {
-      const seqs = await source.query<{ s: string; n: string; v: string | null }>(
-        'SELECT schemaname AS s, sequencename AS n, last_value::text AS v FROM pg_sequences',
-        [],
-        database.name,
-      );
-      for (const q of seqs) {
-        if (q.v === null) continue;
-        await target.query('SELECT setval($1::regclass, $2::bigint)', [qualifiedName(q.s, q.n), q.v], database.name);
-      }
-    },
-    async copyLargeObjects(_ctx, _request, database) {
-      await target.query('SELECT lo_unlink(oid) FROM pg_largeobject_metadata', [], database.name);
-      const los = await source.query<{ oid: number; data: Buffer }>(
-        'SELECT oid::int AS oid, lo_get(oid) AS data FROM pg_largeobject_metadata',
-        [],
-        database.name,
-      );
-      for (const lo of los) await target.query('SELECT lo_from_bytea($1, $2)', [lo.oid, lo.data], database.name);
-    },
-    async verifyTables(_ctx, _request, database) {
-      const s = await source.client(database.name);
-      const t = await target.client(database.name);
-      try {
-        const out: TableResult[] = [];
-        for (const table of await userTables(s)) {
-          const sql = `SELECT count(*)::int AS n FROM ${qualifiedName(table.schema, table.name)}`;
-          const a = (await s.query<{ n: number }>(sql)).rows[0]!.n;
-          const b = (await t.query<{ n: number }>(sql)).rows[0]!.n;
-          out.push({
-            name: `${table.schema}.${table.name}`,
-            sourceRows: a,
-            targetRows: b,
-            bytes: 0,
-            durationMs: 0,
-            ok: a === b,
-          });
-        }
-        return out;
-      } finally {
-        await s.end();
-        await t.end();
-      }
-    },
-  };
 }
 
 /** Per-table row count and checksum of every user table, plus sequences and large objects: equal means equal. */

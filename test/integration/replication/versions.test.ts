@@ -9,7 +9,6 @@ import {
   runContext,
   SHOP_DATA,
   SHOP_SCHEMA,
-  standInSteps,
   Writer,
 } from './support.js';
 
@@ -27,17 +26,16 @@ describe('replication 14 → 15', () => {
       await source().loadFixture(db, SHOP_SCHEMA + SHOP_DATA);
       const ctx = runContext(source(), target());
       const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
-      const steps = standInSteps(source(), target(), { [db]: SHOP_SCHEMA });
       const writer = new Writer(source(), db).start();
       await writer.advance(30);
-      const result = await migrateByReplication(ctx, request, planned(db), { steps, start });
+      const result = await migrateByReplication(ctx, request, planned(db), { start });
       expect(result.status).toBe('replicating');
       expect(result.message).toMatch(message);
       expect(result.message).toMatch(/; in sync/);
       await writer.advance(200);
       await writer.stop();
       expect(writer.errors).toEqual([]);
-      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned(db), { steps });
+      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned(db));
       expect(done.status, done.message).toBe('done');
       expect(await fingerprint(target(), db)).toEqual(await fingerprint(source(), db));
       expect(await leftovers(source(), target(), [db])).toEqual([]);
