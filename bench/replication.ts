@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConnectionString } from '../core/connection.js';
-import { silentLogger } from '../core/logger.js';
+import { type ProgressEvent, silentLogger } from '../core/logger.js';
 import { parseRequest } from '../core/request.js';
 import { migrateByReplication } from '../core/steps/replication/index.js';
 import { subscriptionConninfo } from '../core/steps/replication/sql.js';
@@ -89,11 +89,16 @@ async function native(source: TestCluster, target: TestCluster): Promise<number>
 }
 
 async function ours(source: TestCluster, target: TestCluster): Promise<{ ms: number; message: string }> {
+  const t0 = Date.now();
   const ctx = {
     source: parseConnectionString(source.uri()),
     target: parseConnectionString(target.uri()),
     logger: silentLogger,
-    progress: () => {},
+    progress: (event: ProgressEvent) => {
+      if (event.kind === 'phase' && event.phase !== 'sync') {
+        console.log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s  ${event.phase}${event.detail ? ` (${event.detail})` : ''}`);
+      }
+    },
   };
   const request = parseRequest({
     action: 'migrate',
@@ -102,6 +107,7 @@ async function ours(source: TestCluster, target: TestCluster): Promise<{ ms: num
     method: 'replication',
     jobs,
     timeoutSeconds: 3600,
+    replicaIdentityFull: true, // pgbench_history has no primary key
   });
   const started = Date.now();
   const result = await migrateByReplication(ctx, request, {
