@@ -50,6 +50,7 @@ async function waitForLsn(ctx: RunContext, request: Request, database: string, d
       {
         timeoutMs: Math.max(0, deadline - Date.now()),
         intervalMs: 200,
+        maxIntervalMs: 500,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       },
     );

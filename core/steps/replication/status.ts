@@ -156,7 +156,7 @@ export async function waitForSync(
         if (!inSync) ctx.progress({ kind: 'phase', database, phase: 'sync', detail: describeSyncState(state) });
         return inSync;
       },
-      { timeoutMs, intervalMs: 250, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      { timeoutMs, intervalMs: 250, maxIntervalMs: 500, ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
   } catch (err) {
     if (!(err instanceof Error && err.name === 'PgMigrate.Timeout')) throw err;

@@ -5,6 +5,8 @@ import { AbortedError, TimeoutError } from '../../errors.js';
 export interface PollOptions {
   readonly timeoutMs: number;
   readonly intervalMs?: number;
+  /** The interval grows by half each round up to this. @default 2000 */
+  readonly maxIntervalMs?: number;
   readonly signal?: AbortSignal;
   /** Message of the TimeoutError. */
   readonly what?: string;
@@ -12,7 +14,7 @@ export interface PollOptions {
 
 /**
  * Calls `check` until it returns true or the deadline passes (then {@link TimeoutError}); errors thrown by `check`
- * propagate. The interval grows from `intervalMs` up to 2 s.
+ * propagate. The interval grows from `intervalMs` up to `maxIntervalMs`.
  */
 export async function pollUntil(check: () => Promise<boolean>, options: PollOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
@@ -25,6 +27,6 @@ export async function pollUntil(check: () => Promise<boolean>, options: PollOpti
     await delay(Math.min(interval, left), undefined, options.signal ? { signal: options.signal } : {}).catch(() => {
       throw new AbortedError();
     });
-    interval = Math.min(interval * 1.5, 2000);
+    interval = Math.min(interval * 1.5, options.maxIntervalMs ?? 2000);
   }
 }
