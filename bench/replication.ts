@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/replication.ts                # scale 70 (~1 GB database), jobs 4; writes docs/PERFORMANCE.md
  *   npx tsx bench/replication.ts --scale 5      # quick run (~75 MB)
- *   options: --scale N  --jobs N  --no-write (print only)
+ *   options: --scale N  --jobs N  --runs N (each run: native, then pg-migrate)  --no-write (print only)
  *
  * Native timing: from CREATE SUBSCRIPTION until every pg_subscription_rel row is 'r'. Ours: from the call until it
  * returns in sync (includes target database creation, pre-data, publication, slot, COPY, post-data, subscription).
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConnectionString } from '../core/connection.js';
 import { type ProgressEvent, silentLogger } from '../core/logger.js';
 import { parseRequest } from '../core/request.js';
-import { migrateByReplication } from '../core/steps/replication/index.js';
+import { abortReplication, migrateByReplication } from '../core/steps/replication/index.js';
 import { subscriptionConninfo } from '../core/steps/replication/sql.js';
 import { startCluster, type TestCluster } from '../test/support/cluster.js';
 
@@ -30,6 +30,7 @@ const flag = (name: string, fallback: number) => {
 };
 const scale = flag('scale', 70);
 const jobs = flag('jobs', 4);
+const runs = flag('runs', 1);
 const write = !args.includes('--no-write');
 const BIN = '/usr/lib/postgresql/15/bin';
 const DB = 'bench';
@@ -96,7 +97,9 @@ async function ours(source: TestCluster, target: TestCluster): Promise<{ ms: num
     logger: silentLogger,
     progress: (event: ProgressEvent) => {
       if (event.kind === 'phase' && event.phase !== 'sync') {
-        console.log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s  ${event.phase}${event.detail ? ` (${event.detail})` : ''}`);
+        console.log(
+          `  ${((Date.now() - t0) / 1000).toFixed(1)} s  ${event.phase}${event.detail ? ` (${event.detail})` : ''}`,
+        );
       }
     },
   };
@@ -120,6 +123,21 @@ async function ours(source: TestCluster, target: TestCluster): Promise<{ ms: num
   const ms = Date.now() - started;
   if (!/; in sync/.test(result.message)) throw new Error(`not in sync: ${result.message}`);
   return { ms, message: result.message };
+}
+
+/** Removes what a pg-migrate run created, so that the next run starts from the same state. */
+async function reset(source: TestCluster, target: TestCluster): Promise<void> {
+  const ctx = {
+    source: parseConnectionString(source.uri()),
+    target: parseConnectionString(target.uri()),
+    logger: silentLogger,
+    progress: () => {},
+  };
+  await abortReplication(
+    ctx,
+    parseRequest({ action: 'abort', source: { uri: source.uri() }, target: { uri: target.uri() } }),
+  );
+  await target.dropDatabase(DB);
 }
 
 function section(rows: string[][], bytes: number): string {
@@ -169,19 +187,23 @@ try {
   const [size] = await source.query<{ b: string }>('SELECT pg_database_size($1)::text AS b', [DB]);
   const bytes = Number(size?.b ?? 0);
   console.log(`source database: ${(bytes / 1024 ** 2).toFixed(0)} MiB`);
-  const nativeMs = await native(source, target);
-  console.log(`native copy_data = true: ${(nativeMs / 1000).toFixed(1)} s`);
-  const mine = await ours(source, target);
-  console.log(`pg-migrate: ${(mine.ms / 1000).toFixed(1)} s (${mine.message})`);
-  const ratio = mine.ms / nativeMs;
-  console.log(`ratio: ${ratio.toFixed(2)}× (goal <= 0.75×)`);
-  const row = [
-    new Date().toISOString().slice(0, 10),
-    `${(nativeMs / 1000).toFixed(1)} s`,
-    `${(mine.ms / 1000).toFixed(1)} s`,
-    `${ratio.toFixed(2)}×`,
-  ];
-  if (write) writeSection(section([row], bytes));
+  const rows: string[][] = [];
+  for (let run = 1; run <= runs; run++) {
+    const nativeMs = await native(source, target);
+    console.log(`run ${run}: native copy_data = true: ${(nativeMs / 1000).toFixed(1)} s`);
+    const mine = await ours(source, target);
+    console.log(`run ${run}: pg-migrate: ${(mine.ms / 1000).toFixed(1)} s (${mine.message})`);
+    const ratio = mine.ms / nativeMs;
+    console.log(`run ${run}: ratio ${ratio.toFixed(2)}× (goal <= 0.75×)`);
+    rows.push([
+      `${new Date().toISOString().slice(0, 10)} #${run}`,
+      `${(nativeMs / 1000).toFixed(1)} s`,
+      `${(mine.ms / 1000).toFixed(1)} s`,
+      `${ratio.toFixed(2)}×`,
+    ]);
+    if (run < runs) await reset(source, target);
+  }
+  if (write) writeSection(section(rows, bytes));
 } finally {
   source.stop();
   target.stop();
