@@ -1,4 +1,13 @@
-// Placeholder so that NodejsFunction finds its entry; the real handler comes from the domain branch at merge.
-export function handler(_event: unknown): Promise<unknown> {
-  return Promise.reject(new Error('not implemented yet'));
+/** `Abort`: `{ request }` → DatabaseResult[]; drops every replication object pg-migrate created, both sides. */
+import { parseRequest } from '../core/request.js';
+import { abortReplication } from '../core/steps/replication/index.js';
+import { createRunContext } from './shared/context.js';
+import { powertoolsLogger } from './shared/logger.js';
+
+const logger = powertoolsLogger();
+
+export async function handler(event: { request?: unknown }) {
+  const request = parseRequest(event.request);
+  const ctx = await createRunContext(request, logger);
+  return abortReplication(ctx, request);
 }
