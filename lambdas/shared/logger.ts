@@ -87,10 +87,10 @@ export async function buildRunContext(
   };
 }
 
-/** A core Logger writing JSON lines through Powertools, with the Powertools instance alongside. */
+/** A core Logger writing JSON lines through Powertools (service `serviceName`), with the Powertools instance alongside. */
 export function powertoolsLogger(
-  keys: Record<string, string> = {},
+  serviceName: string = SERVICE_NAME,
 ): Logger & { readonly powertools: PowertoolsLogger } {
-  const { powertools, logger } = createLogger(keys);
-  return { ...logger, powertools };
+  const powertools = new PowertoolsLogger({ serviceName });
+  return { ...fromPowertools(powertools), powertools };
 }
