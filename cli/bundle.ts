@@ -28,6 +28,8 @@ await build({
   format: 'esm',
   sourcemap: 'linked',
   legalComments: 'none',
+  minify: true,
+  keepNames: true,
   external: ['pg-native'],
   banner: {
     js: "import { createRequire as __pgmCreateRequire } from 'node:module'; const require = __pgmCreateRequire(import.meta.url);",

@@ -4,7 +4,8 @@
  * Data already copied stays on the target.
  */
 import type { Request } from '../../core/request.js';
-import { type Handler, importHandler, type LocalRunResult } from '../local/runner.js';
+import { importHandler } from '../local/handlers.js';
+import type { Handler, LocalRunResult } from '../local/runner.js';
 
 /** The Abort state's input (`{ request, plan }`) narrowed to the databases this run set up for replication. */
 export function abortEvent(result: LocalRunResult, fallback: Request): { request: unknown; plan: unknown } {

@@ -4,17 +4,15 @@
  * Functions endpoint. Every Task state of the ASL must have a local implementation, or the run does not start.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { scrub } from '../../core/errors.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
 import type { RequestInput } from '../../core/request.js';
 import { parseLogLine } from '../output/log-lines.js';
 import { type Outcome, outcomeFromFailure, outcomeFromOutput, RUN_FAILED_ERROR } from '../outcome.js';
 import type { Report } from '../../core/report.js';
-import { projectRoot } from '../paths.js';
 import { type AslMachine, allStates, localAsl, localImplementations } from './asl.js';
 import { LocalTaskRunner, type TaskCommand } from './ecs-task.js';
+import { importHandler } from './handlers.js';
 import { installPolyfills } from './polyfill.js';
 import { LocalSfnEndpoint } from './sfn-endpoint.js';
 
@@ -45,7 +43,7 @@ export interface LocalRunOptions {
   readonly asl: AslMachine;
   readonly input: RequestInput;
   readonly observer: RunObserver;
-  /** Loads a `lambdas/<module>` handler. @default import of `lambdas/<module>.ts` */
+  /** Loads a `lambdas/<module>` handler. @default {@link importHandler} */
   readonly loadHandler?: (module: string) => Promise<Handler>;
   /** @default `node --import tsx tasks/main.ts` (or `dist/task.mjs`) */
   readonly taskCommand?: TaskCommand;
@@ -78,14 +76,6 @@ export function routeLine(line: string, observer: RunObserver, source: string): 
   if (parsed.kind === 'progress') observer.progress(parsed.event);
   else if (parsed.kind === 'log') observer.logger[parsed.level](parsed.message, parsed.fields);
   else observer.line(parsed.text, source);
-}
-
-/** Imports `lambdas/<module>.ts` and returns its `handler`. */
-export async function importHandler(module: string): Promise<Handler> {
-  const url = pathToFileURL(join(projectRoot(), 'lambdas', `${module}.ts`)).href;
-  const mod = (await import(url)) as { handler?: unknown };
-  if (typeof mod.handler !== 'function') throw new Error(`lambdas/${module}.ts exports no handler`);
-  return mod.handler as Handler;
 }
 
 /**
