@@ -67,7 +67,7 @@ const JSON_TO_STRING = /^States\.JsonToString\((\$[^()]*)\)$/;
  * (JSON.stringify, exactly what the function does on AWS). Nothing else changes.
  */
 export function localAsl(machine: AslMachine): AslMachine {
-  const copy = structuredClone(machine) as AslMachine;
+  const copy = structuredClone<AslMachine>(machine);
   for (const { state } of allStates(copy)) {
     if (state.Type !== 'Task' || !ECS_RUN_TASK.test(state.Resource ?? '')) continue;
     const overrides = (state.Parameters?.Overrides as { ContainerOverrides?: unknown } | undefined)?.ContainerOverrides;
