@@ -7,29 +7,9 @@ import type { Request } from '../../core/request.js';
 import { importHandler } from '../local/handlers.js';
 import type { Handler, LocalRunResult } from '../local/runner.js';
 
-/** The Abort state's input (`{ request, plan }`) narrowed to the databases this run set up for replication. */
-export function abortEvent(result: LocalRunResult, fallback: Request): { request: unknown; plan: unknown } {
-  const databases = result.replicationStarted;
-  const request = { ...(result.request ?? fallback), action: 'abort', dbs: [...databases] };
-  const plannedAll = Array.isArray(result.plan?.databases) ? (result.plan.databases as Array<{ name?: unknown }>) : [];
-  const planned = plannedAll.filter((d) => typeof d.name === 'string' && databases.includes(d.name));
-  const plan = {
-    blocked: false,
-    blockers: [],
-    checks: [],
-    ...(result.plan ?? {}),
-    databases:
-      planned.length > 0
-        ? planned
-        : databases.map((name) => ({
-            name,
-            method: 'replication',
-            reasons: [],
-            replicaIdentityFull: [],
-            targetExists: true,
-          })),
-  };
-  return { request, plan };
+/** The Abort state's input (`{ request }`) narrowed to the databases this run set up for replication. */
+export function abortEvent(result: LocalRunResult, fallback: Request): { request: Record<string, unknown> } {
+  return { request: { ...(result.request ?? fallback), action: 'abort', dbs: [...result.replicationStarted] } };
 }
 
 /** Runs the abort handler for the databases this run set up; resolves with its DatabaseResult[]. */
