@@ -7,7 +7,17 @@ import { scrub } from '../../core/errors.js';
 import type { Logger, ProgressEvent } from '../../core/logger.js';
 import type { RunObserver, StateEvent } from '../local/runner.js';
 import type { Outcome } from '../outcome.js';
-import { bar, type Colors, colors, formatBytes, formatCount, formatDuration, formatRate, truncate } from './format.js';
+import {
+  bar,
+  type Colors,
+  colors,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  truncate,
+  visibleLength,
+} from './format.js';
 import { renderReport, type SummaryOptions, verdict } from './summary.js';
 
 /** Top-level states worth naming to people, and how. Others (Pass, Choice) stay silent. */
@@ -283,7 +293,17 @@ export class Printer implements RunObserver {
     // Collapse repeated status polls into one entry.
     const collapsed: string[] = [];
     for (const part of phaseParts) if (collapsed.at(-1) !== part) collapsed.push(part);
-    if (collapsed.length > 0) lines.push(collapsed.slice(-8).join(c.dim(' · ')));
+    // The phases, wrapped to the terminal's width.
+    const width = this.options.columns?.() ?? 100;
+    let current = '';
+    for (const part of collapsed.slice(-12)) {
+      const next = current === '' ? part : `${current}${c.dim(' · ')}${part}`;
+      if (current !== '' && visibleLength(next) > width) {
+        lines.push(current);
+        current = part;
+      } else current = next;
+    }
+    if (current !== '') lines.push(current);
     const maxRows = Math.max(6, (this.options.rows?.() ?? 24) - 4);
     for (const [name, db] of this.databases) {
       if (lines.length >= maxRows) break;

@@ -250,3 +250,19 @@ describe('Printer', () => {
     expect(err()).toContain('auth failed for ***');
   });
 });
+
+describe('Printer on a narrow terminal', () => {
+  it('wraps the phases instead of cutting them off', () => {
+    let now = 0;
+    const p = new Printer({ out: () => {}, err: () => {}, tty: true, color: false, now: () => now, columns: () => 40 });
+    for (const state of ['ResolveRequest', 'PreChecks', 'Plan', 'Roles', 'MigrateDatabases', 'Verify', 'Report']) {
+      p.state({ type: 'entered', state, stateType: 'Task' });
+      now += 10;
+      p.state({ type: 'exited', state, stateType: 'Task' });
+    }
+    const frame = p.frame();
+    expect(frame.length).toBeGreaterThan(2);
+    expect(frame.every((line) => line.length <= 40)).toBe(true);
+    expect(frame.join(' ')).toContain('✔ report 10ms');
+  });
+});
