@@ -57,6 +57,21 @@ try {
     );
   };
   console.log(`pg-migrate check over ${dbs.length} databases, whole process, node ${process.version}`);
+  const sessions = async () => {
+    const q = 'SELECT sum(sessions)::int AS n FROM pg_catalog.pg_stat_database';
+    const [[s], [t]] = await Promise.all([source.query<{ n: number }>(q), target.query<{ n: number }>(q)]);
+    return { source: s?.n ?? 0, target: t?.n ?? 0 };
+  };
+  const before = await sessions();
+  spawnSync(process.execPath, [join(root, 'bin', 'pg-migrate.js'), 'check', '--dbs', dbs.join(',')], {
+    cwd: root,
+    env,
+  });
+  await new Promise((r) => setTimeout(r, 1500)); // session statistics are flushed asynchronously
+  const after = await sessions();
+  console.log(
+    `sessions per check: source ${after.source - before.source - 1}, target ${after.target - before.target - 1}`,
+  );
   measure('bundle (dist/cli.mjs)', {});
   measure('sources through tsx', { PG_MIGRATE_FROM_SOURCE: '1' });
 } finally {

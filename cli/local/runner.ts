@@ -116,12 +116,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const { tasks, missing } = localImplementations(options.asl);
   if (missing.length > 0) throw new Error(`no local implementation for Task state(s): ${missing.join(', ')}`);
 
+  // Handlers load on first use: a `check` never pays for the migration steps' modules.
   const loadHandler = options.loadHandler ?? importHandler;
-  const handlers = new Map<string, Handler>();
-  for (const { implementation } of tasks.values()) {
-    if (implementation.kind === 'lambda' && !handlers.has(implementation.module))
-      handlers.set(implementation.module, await loadHandler(implementation.module));
-  }
+  const handlers = new Map<string, Promise<Handler>>();
+  const handlerFor = (module: string): Promise<Handler> => {
+    let handler = handlers.get(module);
+    if (!handler) {
+      handler = loadHandler(module);
+      handlers.set(module, handler);
+    }
+    return handler;
+  };
 
   const endpoint = await LocalSfnEndpoint.start();
   const replicationStarted = new Set<string>();
@@ -149,9 +154,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       localHandlers[name] = async (input) => jsonSafe(await runner.run(input, state));
       continue;
     }
-    const handler = handlers.get(implementation.module)!;
     localHandlers[name] = async (input) => {
       const event = implementation.wrapped ? (input as { Payload?: unknown } | null)?.Payload : input;
+      const handler = await handlerFor(implementation.module);
       let result: unknown;
       try {
         result = jsonSafe(await handler(jsonSafe(event)));
