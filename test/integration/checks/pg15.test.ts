@@ -102,6 +102,30 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     expect(JSON.stringify(results)).not.toContain(':pw@');
   });
 
+  it.each([
+    [
+      'the server has no TLS but sslmode=require',
+      (uri: string) => `${uri}?sslmode=require`,
+      /does not support SSL/,
+      /sslmode/,
+    ],
+    [
+      'the database does not exist',
+      (uri: string) => uri.replace(/\/postgres$/, '/no_such_db'),
+      /does not exist/,
+      /name an existing database/,
+    ],
+  ])('fails when %s, with a matching remedy', async (_name, change, message, remedy) => {
+    const results = await runCheck(
+      'connection-target',
+      requestFor(),
+      contextFor(source().uri(), change(target().uri())),
+    );
+    expect(statuses(results)).toEqual(['fail']);
+    expect(results[0]?.message).toMatch(message);
+    expect(results[0]?.remedy).toMatch(remedy);
+  });
+
   it('fails when source and target are the same server under different host names', async () => {
     const s = source();
     const sameServer = contextFor(
