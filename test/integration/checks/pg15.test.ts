@@ -236,6 +236,19 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     expect(exts[0]?.message).toMatch(/hstore/);
   });
 
+  it('warns when an existing target database has an older extension version', async () => {
+    await target().createDatabase('keyed');
+    try {
+      await target().query("create extension hstore version '1.4'", [], 'keyed');
+      const results = await runCheck('extensions', requestFor({ dbs: ['keyed'] }), ctx());
+      expect(statuses(results)).toEqual(['warn:keyed']);
+      expect(results[0]?.message).toMatch(/hstore 1\.4 \(source 1\.8\)/);
+      expect(results[0]?.remedy).toMatch(/ALTER EXTENSION hstore UPDATE/);
+    } finally {
+      await target().dropDatabase('keyed');
+    }
+  });
+
   it('fails primary-keys for a table without key, and with consent lists it for REPLICA IDENTITY FULL', async () => {
     const request = requestFor({ dbs: ['shop', 'keyed'] });
     const results = await runCheck('primary-keys', request, ctx());
