@@ -40,8 +40,10 @@ function bundleIsFresh() {
 const argv = process.argv.slice(2);
 let main;
 if (argv[0] !== 'demo' && process.env.PG_MIGRATE_FROM_SOURCE !== '1' && bundleIsFresh()) {
+  process.env.PG_MIGRATE_ENTRY = 'bundle';
   ({ main } = await import(pathToFileURL(bundle).href));
 } else {
+  process.env.PG_MIGRATE_ENTRY = 'sources';
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import(pathToFileURL(join(root, 'cli', 'main.ts')).href));

@@ -3,8 +3,17 @@
 // than every source file it was built from; otherwise it runs the sources through tsx.
 // Usage: npx tsx cli/bundle.ts (the `prepare` script runs it after npm ci)
 import { dirname, resolve } from 'node:path';
+import type * as Esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+
+// esbuild is a devDependency: without it (npm ci --omit=dev) there is no bundle, and the bin runs the sources.
+let build: typeof Esbuild.build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  console.warn('pg-migrate: esbuild is not installed; the CLI runs from its TypeScript sources (slower start-up)');
+  process.exit(0);
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

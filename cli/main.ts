@@ -48,7 +48,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       const fs = await import('node:fs');
       const path = await import('node:path');
       const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
-      io.out(`${pkg.version}\n`);
+      // The bin says whether it runs the bundle or the sources (see bin/pg-migrate.js).
+      const entry = process.env.PG_MIGRATE_ENTRY;
+      io.out(`${pkg.version}${entry ? ` (${entry})` : ''}\n`);
       return EXIT.ok;
     }
     if ((LOCAL_COMMANDS as readonly string[]).includes(command)) {

@@ -2,9 +2,10 @@
  * pg-migrate through its bin, as a user runs it, against real servers: check, each bad input (exit code 2, a
  * clear message, nothing written to the target, no password in any output), then migrate by dump.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../support/vitest.js';
-import { jsonPath, leakForms, readJson, runCli, serverState } from './cli.js';
+import { jsonPath, leakForms, ROOT, readJson, runCli, serverState } from './cli.js';
 import { freePort } from '../support/cluster.js';
 
 const source = useCluster({ version: 14 });
@@ -59,6 +60,7 @@ describe('pg-migrate through its bin', () => {
     const result = await runCli(['check', '--dbs', 'shop,analytics', '--json', report], {
       PG_MIGRATE_SOURCE: source().uri('postgres'),
       PG_MIGRATE_TARGET: target().uri('postgres'),
+      PG_MIGRATE_FROM_SOURCE: '1',
     });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('pre-checks');
@@ -70,6 +72,19 @@ describe('pg-migrate through its bin', () => {
     expect(new Set(json.checks.map((c) => c.id))).toContain('version');
     expect(JSON.stringify(json)).not.toContain(source().password);
     expect(await serverState(target())).toEqual(before);
+  });
+
+  it('runs the same check from the bundle the bin loads when it is fresh', async () => {
+    const built = spawnSync(process.execPath, ['--import', 'tsx', 'cli/bundle.ts'], { cwd: ROOT, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    expect((await runCli(['--version'])).stdout).toMatch(/\(bundle\)/);
+    const result = await runCli(['check', '--dbs', 'shop,analytics'], {
+      PG_MIGRATE_SOURCE: source().uri('postgres'),
+      PG_MIGRATE_TARGET: target().uri('postgres'),
+    });
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toMatch(/OK — no blocker/);
+    expectNoSecret(result.stdout + result.stderr);
   });
 
   it('fails when source and target are the same server', async () => {

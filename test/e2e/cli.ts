@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { TestCluster } from '../support/cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The project root. */
+export const ROOT = root;
 export const BIN = join(root, 'bin', 'pg-migrate.js');
 
 export interface CliResult {
