@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { describeServer } from '../../core/connection.js';
 import { describeError, scrub } from '../../core/errors.js';
+import type { Plan } from '../../core/plan.js';
 import { parseRequest, type Request } from '../../core/request.js';
 import { type LocalCommand, localHelp, parseLocalArgs } from '../args.js';
 import { prepareServers } from '../connections.js';
@@ -78,7 +79,11 @@ export async function localCommand(
     stopInterrupt();
   }
   const outcome = result.outcome;
-  printer.summary(outcome, options.verification ? { verification: true } : {});
+  const plan = result.plan as Pick<Plan, 'databases'> | undefined;
+  printer.summary(outcome, {
+    ...(options.verification ? { verification: true } : {}),
+    ...(plan && Array.isArray(plan.databases) ? { plan } : {}),
+  });
   if (parsed.json !== undefined) writeReport(parsed.json, outcome, request, Date.now() - started);
   return exitCodeFor(outcome);
 }

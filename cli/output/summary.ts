@@ -4,6 +4,7 @@
  * the per-table verification when asked, and a one-line verdict. Pure: report in, lines out. Scrubbed.
  */
 import { scrub } from '../../core/errors.js';
+import type { Plan } from '../../core/plan.js';
 import type { CheckResult, CheckStatus, Report } from '../../core/report.js';
 import { type Outcome, stoppedBeforeWriting } from '../outcome.js';
 import { type Colors, colors, formatBytes, formatCount, formatDuration, table } from './format.js';
@@ -14,6 +15,8 @@ export interface SummaryOptions {
   readonly verbose?: boolean;
   /** Show the per-table verification of each database. @default false (mismatches are always shown) */
   readonly verification?: boolean;
+  /** The run's plan (from its Plan state): shown for `check`, whose report lists no databases. */
+  readonly plan?: Pick<Plan, 'databases'>;
 }
 
 const RANK: Record<CheckStatus, number> = { fail: 3, warn: 2, pass: 1, skip: 0 };
@@ -73,6 +76,17 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
   out.push(c.bold(`pg-migrate ${report.action}`) + c.dim(`${servers} · ${formatDuration(report.durationMs)}`));
   if (report.checks.length > 0) {
     out.push('', c.bold('Checks'), ...checkLines(report.checks, c, options.verbose ?? false));
+  }
+  const planned = options.plan?.databases ?? [];
+  if (report.databases.length === 0 && planned.length > 0) {
+    out.push('', c.bold('Plan'));
+    const rows = planned.map((d) => [
+      scrub(d.name),
+      d.method,
+      d.targetExists ? 'target database exists' : 'target database created',
+      scrub(d.reasons.join('; ')),
+    ]);
+    out.push(...table(rows));
   }
   if (report.roles.length > 0) {
     out.push('', c.bold('Roles'));
@@ -164,7 +178,12 @@ export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
             ...(done > 0 ? [`${done} database${done === 1 ? '' : 's'} done`] : []),
             ...(replicating > 0 ? [`${replicating} replicating`] : []),
           ];
-    return c.green(`OK — ${parts.join(', ') || report.action + ' finished'}.`);
+    const nonBlocking = report.checks.filter((ch) => ch.status === 'fail').length;
+    const note =
+      nonBlocking > 0
+        ? ` (${nonBlocking} failing finding${nonBlocking === 1 ? '' : 's'} changed the plan but block${nonBlocking === 1 ? 's' : ''} nothing)`
+        : '';
+    return c.green(`OK — ${parts.join(', ') || `${report.action} finished`}${note}.`);
   }
   if (stoppedBeforeWriting(report)) {
     const blockers = report.checks.filter((ch) => ch.status === 'fail').length;

@@ -108,6 +108,32 @@ describe('renderReport', () => {
     expect(short).not.toMatch(/✔ +sales.orders/);
   });
 
+  it('shows the plan of a check, whose report lists no databases, and notes failing findings that block nothing', () => {
+    const check: Report = {
+      ...report,
+      action: 'check',
+      roles: [],
+      databases: [],
+      checks: [{ id: 'replication-slots', status: 'fail', message: 'needs 12 workers', remedy: 'raise it' }],
+    };
+    const plan = {
+      databases: [
+        {
+          name: 'shop',
+          method: 'dump' as const,
+          reasons: ['wal_level is replica on the source'],
+          replicaIdentityFull: [],
+          targetExists: false,
+        },
+      ],
+    };
+    const text = renderReport(check, { plan }).join('\n');
+    expect(text).toMatch(/Plan\n +shop +dump +target database created +wal_level is replica on the source/);
+    expect(text).toContain(
+      'OK — no blocker: ready to migrate (1 failing finding changed the plan but blocks nothing).',
+    );
+  });
+
   it('says a blocked run wrote nothing, and a failed one how many databases failed', () => {
     const blocked: Report = {
       ...report,
