@@ -328,7 +328,7 @@ export class Printer implements RunObserver {
         const fraction = tp.totalBytes ? Math.min(1, tp.bytes / tp.totalBytes) : undefined;
         const pct = fraction !== undefined ? `${String(Math.round(fraction * 100)).padStart(3)}%` : '    ';
         lines.push(
-          `    ${tableName.padEnd(nameWidth)} ${bar(fraction, 20, this.tick)} ${pct} ${formatCount(tp.rows).padStart(11)} rows ${formatBytes(tp.bytes).padStart(8)} ${c.dim(formatRate(tp.bytes, tp.updated - tp.started))}`,
+          `    ${tableName.padEnd(nameWidth)} ${bar(fraction, 20, this.tick)} ${pct} ${(tp.rows > 0 ? `${formatCount(tp.rows)} rows` : '').padStart(16)} ${formatBytes(tp.bytes).padStart(8)} ${c.dim(formatRate(tp.bytes, tp.updated - tp.started))}`,
         );
       }
     }
