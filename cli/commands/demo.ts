@@ -159,9 +159,10 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<numb
     return EXIT.failed;
   } finally {
     running = false;
+    if (clusters.length > 0) io.out('Stopping and removing the demo servers…\n');
+    // Synchronous, and before the handlers go: a Ctrl-C now waits for it instead of killing the process midway.
+    cleanUp();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (clusters.length > 0) io.out('Stopping and removing the demo servers…\n');
-    cleanUp();
   }
 }
