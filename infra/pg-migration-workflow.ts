@@ -34,9 +34,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CHECK_IDS } from '../core/checks/ids.js';
+import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { ERROR_NAMES } from '../core/errors.js';
 import { parseRequest } from '../core/request.js';
 import { preCheckStateName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
+
+/** The PostgreSQL client tools major in the task image (tasks/Dockerfile `ARG PG_MAJOR`). */
+export const TASK_IMAGE_PG_MAJOR = 17;
 
 /** The repository root (infra/ is one level down): entries and the task's Docker build context. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -219,6 +223,9 @@ export class PgMigrationWorkflow extends Construct {
       functions[name] = this.createFunction(name, environment, retention);
     }
     this.functions = functions;
+    // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
+    // client tools major from here (tasks/Dockerfile ARG PG_MAJOR).
+    functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, String(TASK_IMAGE_PG_MAJOR));
     // The disk-space check reads the target's FreeStorageSpace (RDS / Aurora) from CloudWatch.
     functions.precheck.addToRolePolicy(
       new iam.PolicyStatement({

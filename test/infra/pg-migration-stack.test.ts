@@ -217,6 +217,16 @@ describe('the resources', () => {
     }
   });
 
+  it("tells the pre-check Lambda the task image's pg_dump major (the version check cannot find pg_dump in a Lambda)", () => {
+    const withMajor = Object.values(json.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties as { Environment?: { Variables?: Record<string, string> } }).Environment?.Variables
+          ?.PG_MIGRATE_TASK_PG_MAJOR === '17',
+    );
+    expect(withMajor).toHaveLength(1);
+  });
+
   it('grants secret reads only on the given secrets and the allowed pattern, never to resolve and plan', () => {
     const roles = Object.entries(json.Resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
