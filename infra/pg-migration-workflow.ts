@@ -606,19 +606,14 @@ export class PgMigrationWorkflow extends Construct {
         databases,
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       },
-      '$.report',
+      '$.result',
     );
-    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.report' });
+    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.result.report' });
     const runFailed = new sfn.Fail(this, S.runFailed, {
       stateName: S.runFailed,
       error: RUN_FAILED_ERROR,
-      causePath: '$.failure.cause',
-    });
-    // The cause is built in a Pass: the local interpreter takes no intrinsic function in CausePath.
-    const serializeReport = new sfn.Pass(this, S.serializeReport, {
-      stateName: S.serializeReport,
-      parameters: { cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.report')) },
-      resultPath: '$.failure',
+      // The Report Lambda serializes the cause: States.JsonToString is mis-escaped by the local interpreter.
+      causePath: '$.result.cause',
     });
     const unknownAction = new sfn.Fail(this, S.unknownAction, {
       stateName: S.unknownAction,
@@ -630,8 +625,8 @@ export class PgMigrationWorkflow extends Construct {
 
     report.next(
       new sfn.Choice(this, S.routeReport, { stateName: S.routeReport })
-        .when(sfn.Condition.booleanEquals('$.report.ok', true), succeeded)
-        .otherwise(serializeReport.next(runFailed)),
+        .when(sfn.Condition.booleanEquals('$.result.report.ok', true), succeeded)
+        .otherwise(runFailed),
     );
     verify.next(report);
     abort.next(report);

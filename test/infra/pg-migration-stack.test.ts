@@ -180,14 +180,14 @@ describe('the state machine definition', () => {
 
   it('ends a run whose report is not ok in a Fail state with the report as cause, and returns the report otherwise', () => {
     expect(state(S.routeReport)).toMatchObject({
-      Choices: [{ Variable: '$.report.ok', BooleanEquals: true, Next: S.succeeded }],
-      Default: S.serializeReport,
+      Choices: [{ Variable: '$.result.report.ok', BooleanEquals: true, Next: S.succeeded }],
+      Default: S.runFailed,
     });
-    expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.report' });
+    expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.result.report' });
     expect(state(S.runFailed)).toMatchObject({
       Type: 'Fail',
       Error: 'PgMigrate.RunFailed',
-      CausePath: '$.failure.cause',
+      CausePath: '$.result.cause',
     });
   });
 
