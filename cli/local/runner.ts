@@ -204,7 +204,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         if (typeof output.request === 'object' && output.request !== null)
           request = output.request as Record<string, unknown>;
         if (typeof output.plan === 'object' && output.plan !== null) plan = output.plan as Record<string, unknown>;
-        if (typeof output.report === 'object' && output.report !== null) report = output.report as Report;
+        // The Report state's result: `$.report`, or `$.result.report` (with the Fail cause beside it).
+        const candidate = output.report ?? (output.result as { report?: unknown } | null | undefined)?.report;
+        if (typeof candidate === 'object' && candidate !== null) report = candidate as Report;
       }
       const type = (
         {

@@ -30,15 +30,15 @@ function collector() {
   return { observer, states, progress, lines };
 }
 
-async function run(dbs: string[], signal?: AbortSignal) {
+async function run(dbs: string[], signal?: AbortSignal, machine: AslMachine = asl, handlers = fakeHandlers) {
   process.env.PG_MIGRATE_SOURCE = 'postgresql://u@127.0.0.1:1/db';
   const c = collector();
   const result = await runLocal({
-    asl,
+    asl: machine,
     input: { action: 'migrate', source: { env: 'PG_MIGRATE_SOURCE' }, target: { env: 'PG_MIGRATE_TARGET' }, dbs },
     observer: c.observer,
     loadHandler: (module) => {
-      const handler = fakeHandlers[module];
+      const handler = handlers[module];
       return handler ? Promise.resolve(handler) : Promise.reject(new Error(`no fake for ${module}`));
     },
     taskCommand,
@@ -130,6 +130,32 @@ describe('runLocal over the fixture machine', () => {
     );
     expect(states.some((s) => s.state === 'MigrateDatabase')).toBe(false);
     expect(exitCodeFor(result.outcome)).toBe(2);
+  }, 30_000);
+
+  it('takes the report of a failed run from the Report state when the Fail cause is not readable JSON', async () => {
+    // The shape of the real machine: the Report state returns { report, cause } at $.result; the cause may be cut.
+    const machine = structuredClone(asl) as unknown as { States: Record<string, Record<string, unknown>> };
+    machine.States.Report = { ...machine.States.Report, ResultPath: '$.result' };
+    machine.States.RouteReport = {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.result.report.ok', BooleanEquals: true, Next: 'Succeeded' }],
+      Default: 'RunFailed',
+    };
+    machine.States.RunFailed = { Type: 'Fail', Error: 'PgMigrate.RunFailed', CausePath: '$.result.cause' };
+    machine.States.Succeeded = { Type: 'Succeed', OutputPath: '$.result.report' };
+    delete machine.States.SerializeReport;
+    const handlers = {
+      ...fakeHandlers,
+      report: async (event: unknown) => {
+        const report = await fakeHandlers.report!(event);
+        return { report, cause: JSON.stringify(report).slice(0, 40) };
+      },
+    };
+    const { result } = await run(['app', 'bad'], undefined, machine as unknown as AslMachine, handlers);
+    expect(result.outcome.kind).toBe('report');
+    if (result.outcome.kind !== 'report') return;
+    expect(result.outcome.report.databases.map((d) => d.status).sort()).toEqual(['done', 'failed']);
+    expect(exitCodeFor(result.outcome)).toBe(1);
   }, 30_000);
 
   it('fails with the handler error name and its message when a Lambda state throws, as on AWS', async () => {
