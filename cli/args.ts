@@ -123,7 +123,7 @@ export function localHelp(command: LocalCommand): string {
   const lines = [`pg-migrate ${command} — ${SUMMARIES[command]}`, '', `usage: pg-migrate ${command} [options]`, ''];
   const row = (flag: string, help: string) => `  ${flag.padEnd(30)} ${help}`;
   for (const [name, spec] of Object.entries(CONNECTION_OPTIONS)) {
-    const value = spec.type === 'string' ? (name === 'json' ? ' FILE' : ' S') : '';
+    const value = spec.type === 'string' ? { json: ' FILE', source: ' S', target: ' T' }[name] : '';
     lines.push(row(`${'short' in spec ? `-${spec.short}, ` : ''}--${name}${value}`, spec.help));
   }
   for (const [name, spec] of Object.entries(REQUEST_OPTIONS)) {
