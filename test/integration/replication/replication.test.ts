@@ -54,6 +54,9 @@ describe('replication 15 → 15 with a live writer', () => {
       expect(result.message).toMatch(/fast start.*; in sync/);
     }
     expect(await identity('public.events')).toBe('f');
+    // A re-run of a complete set-up reuses it.
+    const again = await migrateByReplication(ctx, request, shop);
+    expect(again.message).toMatch(/^replication already set up; in sync/);
 
     // Replication carries the writer's changes while it keeps going; status and discovery see both databases.
     await writer.advance(300);
