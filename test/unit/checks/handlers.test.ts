@@ -15,6 +15,11 @@ describe('the ResolveRequest handler', () => {
     });
   });
 
+  it('returns a request the next states can parse again unchanged', async () => {
+    const request = await resolveHandler({ ...input, dbs: ['shop'], method: 'dump' });
+    await expect(resolveHandler(JSON.parse(JSON.stringify(request)))).resolves.toEqual(request);
+  });
+
   it('fails when the input is bad, with the PgMigrate.BadInput name the state machine matches', async () => {
     await expect(resolveHandler({ ...input, method: 'teleport', extra: 1 })).rejects.toMatchObject({
       name: 'PgMigrate.BadInput',
