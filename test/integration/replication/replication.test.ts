@@ -90,6 +90,27 @@ describe('replication 15 → 15 with a live writer', () => {
     expect(aborted.every((d) => d.status === 'skipped')).toBe(true);
   });
 
+  it('cuts over only after writes committed asynchronously just before cutover have arrived', async () => {
+    // synchronous_commit = off (the harness default) and a slow WAL writer: the last commit's record is not yet
+    // written when cutover starts, so pg_current_wal_lsn() is before it; cutover must still wait for it.
+    await source().setConfig({ wal_writer_delay: '5s' });
+    try {
+      await source().createDatabase('async');
+      await source().loadFixture('async', SHOP_SCHEMA + SHOP_DATA);
+      const ctx = runContext(source(), target());
+      const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
+      expect((await migrateByReplication(ctx, request, planned('async'))).status).toBe('replicating');
+      await source().query("INSERT INTO items (name, price) VALUES ('last', 1)", [], 'async');
+      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned('async'));
+      expect(done.status, done.message).toBe('done');
+      expect(await target().query("SELECT name FROM items WHERE name = 'last'", [], 'async')).toEqual([
+        { name: 'last' },
+      ]);
+    } finally {
+      await source().setConfig({ wal_writer_delay: '200ms' });
+    }
+  });
+
   it('fails when a table has neither key nor consent, before creating anything', async () => {
     await source().createDatabase('nokey');
     await source().loadFixture('nokey', "CREATE TABLE log (line text); INSERT INTO log VALUES ('a');");
