@@ -71,6 +71,13 @@ describe('replication 15 → 15 with a live writer', () => {
     await writer.stop();
     expect(writer.errors).toEqual([]);
     expect(writer.ops).toBeGreaterThan(350);
+    // Changes to a partitioned table travel through its partitions.
+    await source().query(
+      `INSERT INTO "Acc ounts".moves VALUES (9001, '2026-06-01', 5); UPDATE "Acc ounts".moves SET cents = -1 WHERE id < 10;
+       DELETE FROM "Acc ounts".moves WHERE id BETWEEN 10 AND 20; UPDATE "Acc ounts"."Balance" SET cents = 0 WHERE id = 1`,
+      [],
+      LEDGER_DB,
+    );
 
     for (const database of [shop, ledger]) {
       const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, database);
