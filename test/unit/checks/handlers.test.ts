@@ -46,13 +46,14 @@ describe('the Plan handler', () => {
 
 describe('the Report handler', () => {
   it('builds the report from what the run produced', async () => {
-    const report = await reportHandler({
+    const { report, cause } = await reportHandler({
       action: 'check',
       request: input,
       startedAt: new Date(Date.now() - 50).toISOString(),
-      checks: [[{ id: 'extensions', status: 'fail', database: 'a', message: 'x', remedy: 'y' }]],
+      checks: [[{ id: 'extensions', status: 'fail', database: 'a "quoted" \\ name', message: 'x', remedy: 'y' }]],
     });
     expect(report).toMatchObject({ ok: false, action: 'check', roles: [], databases: [] });
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(cause)).toEqual(report);
   });
 });
