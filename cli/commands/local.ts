@@ -110,5 +110,14 @@ export function writeReport(
               ? { name: outcome.error, message: outcome.cause }
               : { name: 'PgMigrate.Aborted', message: 'interrupted' },
         };
-  writeFileSync(path, `${scrub(JSON.stringify(body, null, 2))}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify(scrubStrings(body), null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Every string in a JSON value scrubbed (keys too): the file stays valid JSON whatever a password looks like. */
+export function scrubStrings(value: unknown): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (Array.isArray(value)) return value.map(scrubStrings);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrub(k), scrubStrings(v)]));
+  return value;
 }

@@ -83,3 +83,22 @@ describe('outcomes from an execution', () => {
     expect(outcomeFromOutput(base)).toEqual({ kind: 'report', report: base });
   });
 });
+
+describe('writeReport', () => {
+  it('writes valid JSON with every secret scrubbed, whatever the password looks like', async () => {
+    const { mkdtempSync, readFileSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { registerSecret } = await import('../../../core/errors.js');
+    const { writeReport } = await import('../../../cli/commands/local.js');
+    registerSecret('true'); // a password that is also a JSON literal
+    const path = join(mkdtempSync(join(tmpdir(), 'pgm-report-')), 'r.json');
+    const report: Report = { ...base, databases: [{ ...db, status: 'done', message: 'connected with password true' }] };
+    writeReport(path, { kind: 'report', report }, { action: 'migrate' }, 1);
+    const text = readFileSync(path, 'utf8');
+    const parsed = JSON.parse(text) as Report;
+    expect(parsed.ok).toBe(true);
+    expect(parsed.databases[0]?.message).toBe('connected with password ***');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
