@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeReport } from '../../../cli/commands/local.js';
 import {
   causeMessage,
   exitCodeFor,
@@ -6,7 +10,7 @@ import {
   outcomeFromFailure,
   outcomeFromOutput,
 } from '../../../cli/outcome.js';
-import { AbortedError, InputError, PermanentError } from '../../../core/errors.js';
+import { AbortedError, InputError, PermanentError, registerSecret } from '../../../core/errors.js';
 import type { Report } from '../../../core/report.js';
 
 const base: Report = { ok: true, action: 'migrate', durationMs: 5, checks: [], roles: [], databases: [] };
@@ -85,12 +89,7 @@ describe('outcomes from an execution', () => {
 });
 
 describe('writeReport', () => {
-  it('writes valid JSON with every secret scrubbed, whatever the password looks like', async () => {
-    const { mkdtempSync, readFileSync, statSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { registerSecret } = await import('../../../core/errors.js');
-    const { writeReport } = await import('../../../cli/commands/local.js');
+  it('writes valid JSON with every secret scrubbed, whatever the password looks like', () => {
     registerSecret('true'); // a password that is also a JSON literal
     const path = join(mkdtempSync(join(tmpdir(), 'pgm-report-')), 'r.json');
     const report: Report = { ...base, databases: [{ ...db, status: 'done', message: 'connected with password true' }] };
