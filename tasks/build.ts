@@ -1,5 +1,5 @@
 // Bundles the Fargate task: tasks/main.ts -> dist/task.mjs (Node 22, ESM; a createRequire banner for CJS deps).
-// Usage: node tasks/build.mjs
+// Usage: npx tsx tasks/build.ts
 import { build } from 'esbuild';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
