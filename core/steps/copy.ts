@@ -188,7 +188,8 @@ export function planTasks(
       tasks.push({ table, chunk: 0, chunks: 1, bytes: table.bytes });
       continue;
     }
-    const chunks = Math.min(64, Math.max(options.jobs, Math.ceil(table.bytes / options.splitBytes)));
+    // Chunks of at most half the threshold, and at least two per worker: the tail of the copy stays balanced.
+    const chunks = Math.min(64, Math.max(options.jobs * 2, Math.ceil(table.bytes / (options.splitBytes / 2))));
     const pages = Math.ceil(table.bytes / blockSize);
     const per = Math.ceil(pages / chunks);
     for (let i = 0; i < chunks; i++) {
