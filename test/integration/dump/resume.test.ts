@@ -17,14 +17,16 @@ const DB = 'resume me';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function progressRows(): Promise<number | undefined> {
+async function progressRows(): Promise<{ rows: number; big: number; bigChunks: number } | undefined> {
   try {
-    const [row] = await target().query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM _pg_migrate.copy_progress',
+    const [row] = await target().query<{ rows: number; big: number; big_chunks: number | null }>(
+      `SELECT count(*)::int AS rows, count(*) FILTER (WHERE table_name = 'big')::int AS big,
+              max(chunks) FILTER (WHERE table_name = 'big') AS big_chunks
+         FROM _pg_migrate.copy_progress`,
       [],
       DB,
     );
-    return row?.n;
+    return row ? { rows: row.rows, big: row.big, bigChunks: row.big_chunks ?? 0 } : undefined;
   } catch {
     return undefined; // database or progress table not there yet
   }
@@ -60,11 +62,11 @@ describe('an interrupted dump migration', () => {
     child.on('exit', () => {
       exited = true;
     });
-    let seen = 0;
-    for (let i = 0; i < 1200 && !exited; i++) {
-      seen = (await progressRows()) ?? 0;
-      if (seen >= 3) break;
-      await sleep(50);
+    // Kill once the small tables are done and the split table is part-way through its chunks.
+    for (let i = 0; i < 2400 && !exited; i++) {
+      const p = await progressRows();
+      if (p && p.big >= 2 && p.big < p.bigChunks) break;
+      await sleep(25);
     }
     expect(exited, 'the migration finished before it could be interrupted').toBe(false);
     child.kill('SIGKILL');
@@ -73,8 +75,9 @@ describe('an interrupted dump migration', () => {
     // Partial state: pre-data done, some chunks recorded, the copy not complete, and no post-data yet.
     const steps = await target().query<{ step: string }>('SELECT step FROM _pg_migrate.steps ORDER BY 1', [], DB);
     expect(steps.map((s) => s.step)).toEqual(['pre-data', 'pre-data-started']);
-    const recorded = (await progressRows()) ?? 0;
-    expect(recorded).toBeGreaterThanOrEqual(3);
+    const recorded = await progressRows();
+    expect(recorded?.big).toBeGreaterThanOrEqual(2);
+    expect(recorded!.big).toBeLessThan(recorded!.bigChunks);
     const [{ total } = { total: 0 }] = await target().query<{ total: number }>(
       'SELECT (SELECT count(*) FROM public.big) + (SELECT count(*) FROM public.t1) + (SELECT count(*) FROM public.t2) + (SELECT count(*) FROM public.t3) + (SELECT count(*) FROM public.t4) AS total',
       [],
@@ -84,13 +87,51 @@ describe('an interrupted dump migration', () => {
     const indexes = await target().query("SELECT 1 FROM pg_indexes WHERE indexname = 't2_v'", [], DB);
     expect(indexes).toEqual([]);
 
-    const result = await migrateByDump(contextFor(source(), target()), requestFor(), planned(DB));
+    const logged: string[] = [];
+    const log = (message: string, fields?: Record<string, unknown>) =>
+      logged.push(`${message} ${JSON.stringify(fields)}`);
+    const ctx = { ...contextFor(source(), target()), logger: { debug: log, info: log, warn: log, error: log } };
+    const result = await migrateByDump(ctx, requestFor(), planned(DB));
+    expect(logged.some((l) => l.startsWith('recopying a partially copied table') && l.includes('public.big'))).toBe(
+      true,
+    );
     expect(result.status, result.message).toBe('done');
     expect(result.message).toMatch(/resumed/);
     expect(result.verification?.every((t) => t.ok)).toBe(true);
     expect(await tableChecksums(target(), DB)).toEqual(await tableChecksums(source(), DB));
     expect(schemaDump(target(), DB)).toEqual(schemaDump(source(), DB));
     expect(await sequencesAndLargeObjects(target(), DB)).toEqual(await sequencesAndLargeObjects(source(), DB));
+  });
+
+  it('continues an interrupted post-data restore without failing on what already exists', async () => {
+    await source().loadFixture('postgres', 'roles.sql');
+    await target().loadFixture('postgres', 'roles.sql');
+    await source().createDatabase('shop');
+    await source().loadFixture('shop', 'shop.sql');
+    const first = await migrateByDump(contextFor(source(), target()), requestFor(), planned('shop'));
+    expect(first.status).toBe('done');
+    // Rewind the target to "post-data half done": progress says copy done and post-data started; some of the
+    // post-data objects are gone again, others are still there.
+    await target().loadFixture(
+      'shop',
+      `CREATE SCHEMA _pg_migrate;
+       CREATE TABLE _pg_migrate.steps (step text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now());
+       INSERT INTO _pg_migrate.steps (step) VALUES ('pre-data-started'), ('pre-data'), ('copy'), ('post-data-started');
+       CREATE TABLE _pg_migrate.copy_progress (schema_name text NOT NULL, table_name text NOT NULL, chunk int NOT NULL,
+         chunks int NOT NULL, rows bigint NOT NULL, bytes bigint NOT NULL, done_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (schema_name, table_name, chunk));
+       INSERT INTO _pg_migrate.copy_progress (schema_name, table_name, chunk, chunks, rows, bytes)
+       SELECT n.nspname, c.relname, 0, 1, 0, 0 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND n.nspname = 'shop';
+       ALTER TABLE shop.order_lines DROP CONSTRAINT order_lines_product_id_fkey;
+       DROP INDEX shop.products_search_idx;
+       DROP TRIGGER customers_audit ON shop.customers;
+       DROP POLICY customers_staff ON shop.customers;`,
+    );
+    const again = await migrateByDump(contextFor(source(), target()), requestFor(), planned('shop'));
+    expect(again.status, again.message).toBe('done');
+    expect(schemaDump(target(), 'shop')).toEqual(schemaDump(source(), 'shop'));
+    expect(await tableChecksums(target(), 'shop')).toEqual(await tableChecksums(source(), 'shop'));
   });
 
   it('fails when the target database holds objects that no interrupted run of pg-migrate left', async () => {
