@@ -3,6 +3,7 @@
  * database, proven equal by `pg_dump --schema-only` (nothing normalised but the version and \\restrict lines), per-table checksums, sequences and large objects.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConnectionString } from '../../../core/connection.js';
 import { migrateRoles } from '../../../core/steps/roles.js';
 import { migrateByDump } from '../../../core/steps/dump.js';
 import type { PgVersion } from '../../support/cluster.js';
@@ -42,6 +43,31 @@ export function describeMigration(sourceVersion: PgVersion): void {
       await client.end();
       const again = await migrateRoles(contextFor(source(), target()), requestFor());
       expect(again.results.find((r) => r.name === 'app_rw')?.status).toBe('exists');
+    });
+
+    it('sets a placeholder password, returned but never logged, when the source user cannot read verifiers', async () => {
+      await source().query(
+        "CREATE ROLE reader_only LOGIN PASSWORD 'reader-pw'; CREATE ROLE placeholder_me LOGIN PASSWORD 'unreadable-pw'; CREATE ROLE no_login_me NOLOGIN;",
+      );
+      const logged: string[] = [];
+      const log = (message: string, fields?: Record<string, unknown>) =>
+        logged.push(`${message} ${JSON.stringify(fields)}`);
+      const ctx = {
+        ...contextFor(source(), target()),
+        source: parseConnectionString(source().uri('postgres', 'reader_only', 'reader-pw'), 'source'),
+        logger: { debug: log, info: log, warn: log, error: log },
+      };
+      const { results, placeholders } = await migrateRoles(ctx, requestFor());
+      expect(placeholders.map((p) => p.role).sort()).toEqual(['placeholder_me', 'reader_only']);
+      const placeholder = placeholders.find((p) => p.role === 'placeholder_me')!.password;
+      expect(results.find((r) => r.name === 'placeholder_me')?.message).toMatch(
+        /placeholder password was set: reset it with ALTER ROLE "placeholder_me"/,
+      );
+      expect(results.find((r) => r.name === 'no_login_me')).toMatchObject({ status: 'created', message: '' });
+      expect(JSON.stringify(results)).not.toContain(placeholder);
+      expect(logged.join('\n')).not.toContain(placeholder);
+      const client = await target().client('postgres', 'placeholder_me', placeholder);
+      await client.end();
     });
 
     for (const database of ['shop', 'analytics', WEIRD_DB]) {
