@@ -10,6 +10,7 @@ import {
   pgDumpArgs,
   pgRestoreArgs,
   pgRestoreListArgs,
+  remedyFor,
   runPgTool,
   toolErrorSummary,
 } from '../../core/pgtools.js';
@@ -129,6 +130,21 @@ describe('tool error summaries', () => {
     expect(summary).toContain('relation "t" already exists');
     expect(summary).not.toContain('pw-abc');
     expect(summary).toMatch(/… 6 more line\(s\)$/);
+  });
+});
+
+describe('remedies', () => {
+  it('suggests raising max_locks_per_transaction when a single-transaction restore runs out of locks', () => {
+    expect(
+      remedyFor(
+        'pg_restore: error: ERROR:  out of shared memory\nHINT:  You might need to increase max_locks_per_transaction.',
+      ),
+    ).toMatch(/raise max_locks_per_transaction/);
+  });
+
+  it('suggests newer client tools on a server version mismatch, and nothing for other errors', () => {
+    expect(remedyFor('pg_dump: error: aborting because of server version mismatch')).toMatch(/PG_MIGRATE_PG_BIN/);
+    expect(remedyFor('pg_restore: error: relation "t" already exists')).toBe('');
   });
 });
 
