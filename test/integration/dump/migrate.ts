@@ -81,10 +81,28 @@ export function describeMigration(sourceVersion: PgVersion): void {
         expect(await sequencesAndLargeObjects(target(), database)).toEqual(
           await sequencesAndLargeObjects(source(), database),
         );
+        const unanalyzed = await target().query(
+          `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND c.reltuples < 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`,
+          [],
+          database,
+        );
+        expect(unanalyzed).toEqual([]);
         const progress = await target().query("SELECT 1 FROM pg_namespace WHERE nspname = '_pg_migrate'", [], database);
         expect(progress).toEqual([]);
       });
     }
+
+    it('copies per-database role settings', async () => {
+      const settings = (cluster: typeof source) =>
+        cluster().query(
+          `SELECT pg_get_userbyid(s.setrole) AS role, d.datname, s.setconfig FROM pg_db_role_setting s
+             JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole <> 0 ORDER BY 1, 2`,
+        );
+      const expected = await settings(source);
+      expect(expected).toHaveLength(2);
+      expect(await settings(target)).toEqual(expected);
+    });
 
     it('copies the database settings and keeps the owner', async () => {
       const [row] = await target().query<{ owner: string; settings: string[] }>(
