@@ -268,8 +268,8 @@ export async function restorePreData(ctx: RunContext, database: string, options:
 
 /**
  * Restores the post-data section (indexes, constraints, triggers, rules, policies, materialized view data) with
- * `pg_restore -j jobs`. With `resume`, entries whose object already exists on the target (an earlier, interrupted
- * post-data restore) are left out of the restore list.
+ * `pg_restore -j jobs`. With `resume`, entries whose object already exists on the target (built early while the
+ * data was copied, or by an earlier, interrupted post-data restore) are left out of the restore list.
  */
 export async function restorePostData(
   ctx: RunContext,
@@ -284,8 +284,9 @@ export async function restorePostData(
 }
 
 /**
- * Drops from a pg_restore TOC list the post-data entries (INDEX, CONSTRAINT, FK CONSTRAINT, TRIGGER, RULE, POLICY)
- * whose object already exists in the target database.
+ * Comments out of a pg_restore TOC list the post-data entries (INDEX, CONSTRAINT, FK CONSTRAINT, TRIGGER, RULE,
+ * POLICY) whose object already exists in the target database: built early ({@link IndexBuilder}) or by an
+ * interrupted post-data restore.
  */
 export async function filterExistingPostData(ctx: RunContext, database: string, toc: string): Promise<string> {
   const existing = await withClient(ctx.target, database, async (client) => {
@@ -306,15 +307,19 @@ export async function filterExistingPostData(ctx: RunContext, database: string, 
         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace`);
     return new Set(rows.map((r) => r.key));
   });
-  // TOC line: "<id>; <tableoid> <oid> <TYPE> <schema> <name> <owner>"; names with spaces make exact parsing
-  // impossible, so an entry is dropped only when its "<schema> <tag>" text matches an existing object exactly.
+  // TOC line: "<id>; <tableoid> <oid> <TYPE> <schema> <tag…> <owner>". Names may hold spaces, so every split
+  // point of the text after the type is tried (longest first) against the existing objects.
   return toc
     .split('\n')
     .map((line) => {
-      const m = /^\d+; \d+ \d+ (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|RULE|POLICY) (.*) \S+$/.exec(line);
+      const m = /^\d+; \d+ \d+ (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|RULE|POLICY) (.*)$/.exec(line);
       if (!m) return line;
       const kind = m[1] === 'FK CONSTRAINT' ? 'CONSTRAINT' : m[1]!;
-      return existing.has(`${kind} ${m[2]}`) ? `;${line}` : line;
+      const rest = m[2]!;
+      for (let i = rest.lastIndexOf(' '); i > 0; i = rest.lastIndexOf(' ', i - 1)) {
+        if (existing.has(`${kind} ${rest.slice(0, i)}`)) return `;${line}`;
+      }
+      return line;
     })
     .join('\n');
 }
