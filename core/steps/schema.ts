@@ -307,8 +307,17 @@ export async function filterExistingPostData(ctx: RunContext, database: string, 
         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace`);
     return new Set(rows.map((r) => r.key));
   });
-  // TOC line: "<id>; <tableoid> <oid> <TYPE> <schema> <tag…> <owner>". Names may hold spaces, so every split
-  // point of the text after the type is tried (longest first) against the existing objects.
+  return commentOutExisting(toc, existing);
+}
+
+/**
+ * Comments out (`;`) the INDEX / CONSTRAINT / FK CONSTRAINT / TRIGGER / RULE / POLICY lines of a TOC list whose
+ * object is in `existing` (keys `KIND schema [table] name`). Pure; exported for tests.
+ *
+ * TOC line: `<id>; <tableoid> <oid> <TYPE> <schema> <tag…> <owner>`. Names may hold spaces, so every split point
+ * of the text after the type is tried (longest first).
+ */
+export function commentOutExisting(toc: string, existing: ReadonlySet<string>): string {
   return toc
     .split('\n')
     .map((line) => {

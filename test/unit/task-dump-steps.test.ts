@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commentOutExisting } from '../../core/steps/schema.js';
 import { copySql, filterTables, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
 import { createRoleSql, isSystemRole, type SourceRole } from '../../core/steps/roles.js';
 import { setClause, splitListSetting } from '../../core/steps/settings.js';
@@ -156,5 +157,37 @@ describe('verification', () => {
       sourceChecksum: 'x/3',
       targetChecksum: 'y/3',
     });
+  });
+});
+
+describe('post-data restore list', () => {
+  const toc = [
+    ';',
+    '; Archive created at 2026-11-24 16:00:00 UTC',
+    '3401; 2606 16410 CONSTRAINT shop customers customers_pkey app_owner',
+    '3402; 1259 16420 INDEX shop products_search_idx app_owner',
+    '3403; 1259 16421 INDEX shop orders_customer_idx app_owner',
+    '3404; 2606 16430 FK CONSTRAINT shop order_lines order_lines_product_id_fkey postgres',
+    '3405; 2620 16440 TRIGGER shop customers customers_audit postgres',
+    '3406; 1259 16450 INDEX my schema my index Report "Bot" ü',
+    '3407; 0 16460 MATERIALIZED VIEW DATA shop product_sales app_owner',
+  ].join('\n');
+
+  it('comments out exactly the entries whose objects exist, names with spaces included', () => {
+    const existing = new Set([
+      'CONSTRAINT shop customers customers_pkey',
+      'INDEX shop products_search_idx',
+      'CONSTRAINT shop order_lines order_lines_product_id_fkey',
+      'INDEX my schema my index',
+    ]);
+    const out = commentOutExisting(toc, existing).split('\n');
+    expect(out.filter((l) => l.startsWith(';3')).map((l) => l.split(';')[1])).toEqual(['3401', '3402', '3404', '3406']);
+    expect(out).toContain('3403; 1259 16421 INDEX shop orders_customer_idx app_owner');
+    expect(out).toContain('3405; 2620 16440 TRIGGER shop customers customers_audit postgres');
+    expect(out).toContain('3407; 0 16460 MATERIALIZED VIEW DATA shop product_sales app_owner');
+  });
+
+  it('leaves the list alone when nothing exists', () => {
+    expect(commentOutExisting(toc, new Set())).toBe(toc);
   });
 });
