@@ -70,6 +70,25 @@ export function describeMigration(sourceVersion: PgVersion): void {
       await client.end();
     });
 
+    it('creates roles as far as a non-superuser target user may grant, and says what it left out', async () => {
+      await source().query("CREATE ROLE repl_bot LOGIN REPLICATION BYPASSRLS PASSWORD 'repl-pw' IN ROLE app_reader");
+      await target().query("CREATE ROLE migrator LOGIN CREATEROLE PASSWORD 'migrator-pw'");
+      const ctx = {
+        ...contextFor(source(), target()),
+        target: parseConnectionString(target().uri('postgres', 'migrator', 'migrator-pw'), 'target'),
+      };
+      const { results } = await migrateRoles(ctx, requestFor());
+      const repl = results.find((r) => r.name === 'repl_bot');
+      expect(repl?.status).toBe('created');
+      expect(repl?.message).toMatch(/not granted \(the target user may not grant it\): REPLICATION, BYPASSRLS/);
+      const [row] = await target().query<{ rolreplication: boolean; rolbypassrls: boolean; rolcanlogin: boolean }>(
+        "SELECT rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'repl_bot'",
+      );
+      expect(row).toEqual({ rolreplication: false, rolbypassrls: false, rolcanlogin: true });
+      const client = await target().client('postgres', 'repl_bot', 'repl-pw');
+      await client.end();
+    });
+
     for (const database of ['shop', 'analytics', WEIRD_DB]) {
       it(`migrates ${JSON.stringify(database)} with equal schema, data, sequences and large objects`, async () => {
         const logged: { message: string; fields?: Record<string, unknown> }[] = [];
