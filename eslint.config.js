@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'coverage/', 'bin/*.js', 'scripts/*.mjs', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'coverage/', 'bin/*.js', '**/*.mjs', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

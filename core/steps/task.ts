@@ -8,6 +8,7 @@ import type { PlannedDatabase } from '../plan.js';
 import type { DatabaseResult } from '../report.js';
 import type { Request } from '../request.js';
 import { migrateByDump } from './dump.js';
+import { cutoverDatabase, migrateByReplication } from './replication/index.js';
 
 /** The task's input (`TASK_INPUT`, JSON). */
 export type TaskInput = { mode: 'migrate' | 'cutover'; request: Request; database: PlannedDatabase };
@@ -16,7 +17,8 @@ export type TaskInput = { mode: 'migrate' | 'cutover'; request: Request; databas
 export async function runTask(ctx: RunContext, input: TaskInput): Promise<DatabaseResult> {
   if (input.mode === 'migrate' && input.database.method === 'dump')
     return migrateByDump(ctx, input.request, input.database);
-  if (input.mode === 'migrate')
-    throw new PermanentError('migration by logical replication is not available in this build');
-  throw new PermanentError('cutover is not available in this build');
+  if (input.mode === 'migrate' && input.database.method === 'replication')
+    return migrateByReplication(ctx, input.request, input.database);
+  if (input.mode === 'cutover') return cutoverDatabase(ctx, input.request, input.database);
+  throw new PermanentError(`unknown task input: mode ${String(input.mode)}, method ${String(input.database.method)}`);
 }

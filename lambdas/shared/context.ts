@@ -2,9 +2,12 @@
 import type { RunContext } from '../../core/context.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
 import type { Request } from '../../core/request.js';
-import { resolveConnection } from './secrets.js';
+import { buildRunContext } from './logger.js';
 
-/** Resolves both servers of the request and bundles them with the logger. */
+/**
+ * Resolves both servers of the request and bundles them with the logger. Progress goes to `options.progress`,
+ * or to the logger as log lines (the local CLI reads them from the task's stdout).
+ */
 export async function createRunContext(
   request: Pick<Request, 'source' | 'target'>,
   logger: Logger,
@@ -14,16 +17,10 @@ export async function createRunContext(
     targetFreeBytes?: () => Promise<number | undefined>;
   } = {},
 ): Promise<RunContext> {
-  const [source, target] = await Promise.all([
-    resolveConnection(request.source, 'source'),
-    resolveConnection(request.target, 'target'),
-  ]);
-  return {
-    source,
-    target,
+  const context = await buildRunContext(request, {
     logger,
-    progress: options.progress ?? (() => {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.targetFreeBytes ? { targetFreeBytes: options.targetFreeBytes } : {}),
-  };
+  });
+  return options.progress ? { ...context, progress: options.progress } : context;
 }

@@ -1,16 +1,96 @@
-/** The Powertools Logger, adapted to core's {@link Logger} (JSON lines in CloudWatch). */
+/**
+ * The Powertools Logger behind core's {@link Logger} interface, and the {@link RunContext} a Lambda or the task
+ * hands to core: both servers resolved from the request's connection refs, the logger, progress as log lines.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger();
+ * const context = await buildRunContext(request, { logger });
+ * ```
+ */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { RunContext } from '../../core/context.js';
 import { scrub } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import type { Logger, ProgressListener } from '../../core/logger.js';
+import type { Request } from '../../core/request.js';
+import { type ResolveOptions, resolveConnections } from './secrets.js';
 
-/** A core Logger writing structured JSON through Powertools; every message is scrubbed. */
-export function powertoolsLogger(serviceName = 'pg-migrate'): Logger & { readonly powertools: PowertoolsLogger } {
-  const powertools = new PowertoolsLogger({ serviceName });
+/** The service name in every log line (Powertools `service`). */
+export const SERVICE_NAME = 'pg-migrate';
+
+/** Fields are scrubbed like messages: a string field may carry an error message from a driver. */
+function scrubFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (fields === undefined) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = typeof value === 'string' ? scrub(value) : value;
+  return out;
+}
+
+/** Adapts a Powertools Logger to core's Logger. Messages and string fields go through `scrub()`. */
+export function fromPowertools(logger: PowertoolsLogger): Logger {
   return {
-    powertools,
-    debug: (message, fields) => powertools.debug(scrub(message), fields ?? {}),
-    info: (message, fields) => powertools.info(scrub(message), fields ?? {}),
-    warn: (message, fields) => powertools.warn(scrub(message), fields ?? {}),
-    error: (message, fields) => powertools.error(scrub(message), fields ?? {}),
+    debug: (message, fields) => logger.debug(scrub(message), scrubFields(fields)),
+    info: (message, fields) => logger.info(scrub(message), scrubFields(fields)),
+    warn: (message, fields) => logger.warn(scrub(message), scrubFields(fields)),
+    error: (message, fields) => logger.error(scrub(message), scrubFields(fields)),
   };
+}
+
+/**
+ * A Powertools Logger (JSON lines; level from `POWERTOOLS_LOG_LEVEL`, default INFO) and core's view of it.
+ * `keys` are appended to every line (e.g. `{ action, database }`).
+ */
+export function createLogger(keys: Record<string, string> = {}): {
+  readonly powertools: PowertoolsLogger;
+  readonly logger: Logger;
+} {
+  const powertools = new PowertoolsLogger({ serviceName: SERVICE_NAME, persistentKeys: keys });
+  return { powertools, logger: fromPowertools(powertools) };
+}
+
+/** Progress events as log lines: phases at info, finished tables at info, table progress at debug. */
+export function progressToLogger(logger: Logger): ProgressListener {
+  return (event) => {
+    if (event.kind === 'phase') {
+      logger.info(`phase ${event.phase}`, {
+        phase: event.phase,
+        ...(event.database !== undefined ? { database: event.database } : {}),
+        ...(event.detail !== undefined ? { detail: event.detail } : {}),
+      });
+      return;
+    }
+    const fields = { database: event.database, table: event.table, rows: event.rows, bytes: event.bytes };
+    if (event.done) logger.info(`table ${event.table} copied`, fields);
+    else logger.debug(`table ${event.table} progress`, { ...fields, totalBytes: event.totalBytes });
+  };
+}
+
+export interface RunContextOptions extends ResolveOptions {
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  readonly targetFreeBytes?: () => Promise<number | undefined>;
+}
+
+/** Resolves the request's servers (Secrets Manager, env, or an allowed URI) into a {@link RunContext}. */
+export async function buildRunContext(
+  request: Pick<Request, 'source' | 'target'>,
+  options: RunContextOptions,
+): Promise<RunContext> {
+  const { source, target } = await resolveConnections(request, options);
+  return {
+    source,
+    target,
+    logger: options.logger,
+    progress: progressToLogger(options.logger),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.targetFreeBytes !== undefined ? { targetFreeBytes: options.targetFreeBytes } : {}),
+  };
+}
+
+/** A core Logger writing JSON lines through Powertools (service `serviceName`), with the Powertools instance alongside. */
+export function powertoolsLogger(
+  serviceName: string = SERVICE_NAME,
+): Logger & { readonly powertools: PowertoolsLogger } {
+  const powertools = new PowertoolsLogger({ serviceName });
+  return { ...fromPowertools(powertools), powertools };
 }

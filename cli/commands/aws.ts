@@ -1,0 +1,203 @@
+/**
+ * `pg-migrate aws start | watch | stop`: drive a deployed state machine. The request carries Secrets Manager ARNs,
+ * never a connection string. Credentials and region come from the usual AWS SDK chain (or `--region`).
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { InputError } from '../../core/errors.js';
+import { ACTIONS, parseRequest } from '../../core/request.js';
+import {
+  LOCAL_COMMANDS,
+  type LocalCommand,
+  parseArgsStrict,
+  parseInteger,
+  requestOptionHelp,
+  requestOptions,
+  requestOptionSpecs,
+} from '../args.js';
+import { startExecution, stopExecution, watchExecution } from '../aws/execution.js';
+import { Printer } from '../output/printer.js';
+import { EXIT, exitCodeFor } from '../outcome.js';
+import { type Io, interactiveOutput, onInterrupt } from './io.js';
+import { writeReport } from './local.js';
+
+const HELP = {
+  start: [
+    'pg-migrate aws start — start an execution of a deployed pg-migrate state machine',
+    '',
+    'usage: pg-migrate aws start --state-machine-arn ARN --source-secret-arn ARN --target-secret-arn ARN [options]',
+    '',
+    '  --action A                     check | migrate | status | cutover | abort (default migrate)',
+    '  --name NAME                    execution name (default: generated)',
+    '  --watch                        follow the execution until it ends (exit code as for local runs)',
+    '  --json FILE                    with --watch: write the report to FILE',
+    '  --region R                     AWS region (default: the SDK chain)',
+    ...LOCAL_COMMANDS.flatMap((c) => requestOptionHelp(c)).filter((line, i, all) => all.indexOf(line) === i),
+  ],
+  watch: [
+    'pg-migrate aws watch — follow an execution: states, tasks, the final report',
+    '',
+    'usage: pg-migrate aws watch --execution-arn ARN [--json FILE] [--interval SECONDS] [--region R]',
+  ],
+  stop: [
+    'pg-migrate aws stop — stop an execution and the Fargate tasks it started',
+    '',
+    'usage: pg-migrate aws stop --execution-arn ARN [--region R]',
+  ],
+} as const;
+
+function allRequestOptionSpecs() {
+  return Object.assign({}, ...LOCAL_COMMANDS.map((c) => requestOptionSpecs(c))) as ReturnType<
+    typeof requestOptionSpecs
+  >;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** Clients, injectable for tests. */
+export interface AwsClients {
+  readonly sfn: SFNClient;
+  readonly ecs: ECSClient;
+}
+
+function defaultClients(region: string | undefined): AwsClients {
+  const config = region !== undefined ? { region } : {};
+  return { sfn: new SFNClient(config), ecs: new ECSClient(config) };
+}
+
+/** Runs `aws <sub> …`; resolves with the exit code. */
+export async function awsCommand(
+  args: readonly string[],
+  io: Io,
+  clients: (region: string | undefined) => AwsClients = defaultClients,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'start' && sub !== 'watch' && sub !== 'stop') {
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      io.out(`${[HELP.start[0], HELP.watch[0], HELP.stop[0]].join('\n')}\n`);
+      return sub === undefined ? EXIT.stoppedBeforeWriting : EXIT.ok;
+    }
+    throw new InputError(`unknown aws command ${JSON.stringify(sub)}: use start, watch or stop`);
+  }
+  const common = { region: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+  if (sub === 'start') {
+    const values = parseArgsStrict(rest, {
+      ...common,
+      'state-machine-arn': { type: 'string' },
+      'source-secret-arn': { type: 'string' },
+      'target-secret-arn': { type: 'string' },
+      action: { type: 'string' },
+      name: { type: 'string' },
+      watch: { type: 'boolean' },
+      json: { type: 'string' },
+      ...allRequestOptionSpecs(),
+    });
+    if (values.help === true) {
+      io.out(`${HELP.start.join('\n')}\n`);
+      return EXIT.ok;
+    }
+    const problems: string[] = [];
+    const arn = str(values['state-machine-arn']);
+    if (arn === undefined) problems.push('--state-machine-arn is required');
+    else if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:/.test(arn))
+      problems.push('--state-machine-arn: must be a Step Functions state machine ARN');
+    const sourceArn = str(values['source-secret-arn']);
+    const targetArn = str(values['target-secret-arn']);
+    for (const [flag, value] of [
+      ['--source-secret-arn', sourceArn],
+      ['--target-secret-arn', targetArn],
+    ] as const) {
+      if (value === undefined) problems.push(`${flag} is required`);
+      else if (!/^arn:aws[a-z-]*:secretsmanager:/.test(value)) problems.push(`${flag}: must be a Secrets Manager ARN`);
+    }
+    const action = (str(values.action) ?? 'migrate') as LocalCommand;
+    if (!(ACTIONS as readonly string[]).includes(action))
+      problems.push(`--action: must be one of ${ACTIONS.join(', ')}`);
+    const request = requestOptions(
+      action,
+      values,
+      { source: { secretArn: sourceArn ?? '' }, target: { secretArn: targetArn ?? '' } },
+      problems,
+    );
+    if (problems.length === 0) {
+      try {
+        parseRequest(request); // checked here too, so that a bad request never starts an execution
+      } catch (err) {
+        if (err instanceof InputError) problems.push(...err.problems);
+        else throw err;
+      }
+    }
+    if (problems.length > 0) throw new InputError(problems);
+    const { sfn } = clients(str(values.region));
+    const name = str(values.name);
+    const executionArn = await startExecution(sfn, {
+      stateMachineArn: arn!,
+      request,
+      ...(name !== undefined ? { name } : {}),
+    });
+    io.out(`Started ${executionArn}\n`);
+    if (values.watch !== true) {
+      io.out(`Follow it with: pg-migrate aws watch --execution-arn ${executionArn}\n`);
+      return EXIT.ok;
+    }
+    return watch(sfn, executionArn, io, action, str(values.json), 5000);
+  }
+  const values = parseArgsStrict(rest, {
+    ...common,
+    'execution-arn': { type: 'string' },
+    ...(sub === 'watch' ? { json: { type: 'string' }, interval: { type: 'string' } } : {}),
+  });
+  if (values.help === true) {
+    io.out(`${HELP[sub].join('\n')}\n`);
+    return EXIT.ok;
+  }
+  const executionArn = str(values['execution-arn']);
+  const problems: string[] = [];
+  if (executionArn === undefined) problems.push('--execution-arn is required');
+  else if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:/.test(executionArn))
+    problems.push('--execution-arn: must be a Step Functions execution ARN');
+  const interval = parseInteger('interval', str(values.interval), problems);
+  if (problems.length > 0) throw new InputError(problems);
+  const { sfn, ecs } = clients(str(values.region));
+  if (sub === 'stop') {
+    const stopped = await stopExecution(sfn, ecs, executionArn!);
+    io.out(
+      `Stopped ${executionArn}${stopped.length > 0 ? ` and ${stopped.length} Fargate task(s):\n  ${stopped.join('\n  ')}` : ''}\n`,
+    );
+    return EXIT.ok;
+  }
+  return watch(sfn, executionArn!, io, 'migrate', str(values.json), (interval ?? 5) * 1000);
+}
+
+async function watch(
+  sfn: SFNClient,
+  executionArn: string,
+  io: Io,
+  action: LocalCommand,
+  json: string | undefined,
+  intervalMs: number,
+): Promise<number> {
+  const { tty, color } = interactiveOutput(io);
+  const printer = new Printer({ out: io.out, err: io.err, tty, color, ...io.size });
+  const controller = new AbortController();
+  const stop = onInterrupt(
+    () => controller.abort(),
+    () => io.exit(EXIT.interrupted),
+  );
+  const started = Date.now();
+  printer.begin(`pg-migrate aws watch · ${executionArn}`);
+  let outcome;
+  try {
+    outcome = await watchExecution(sfn, executionArn, printer, { intervalMs, signal: controller.signal });
+  } finally {
+    printer.end();
+    stop();
+  }
+  if (controller.signal.aborted) {
+    io.out('Stopped watching; the execution goes on (pg-migrate aws stop stops it).\n');
+    return EXIT.interrupted;
+  }
+  printer.summary(outcome);
+  if (json !== undefined) writeReport(json, outcome, { action }, Date.now() - started);
+  return exitCodeFor(outcome);
+}

@@ -1,0 +1,258 @@
+/**
+ * Runs the state machine locally with aws-local-stepfunctions: Lambda Task states call the `lambdas/` handlers in
+ * process, ECS Task states run the task's entry point as a child process that calls back a loopback Step
+ * Functions endpoint. Every Task state of the ASL must have a local implementation, or the run does not start.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { scrub } from '../../core/errors.js';
+import type { Logger, ProgressListener } from '../../core/logger.js';
+import type { RequestInput } from '../../core/request.js';
+import { parseLogLine } from '../output/log-lines.js';
+import { type Outcome, outcomeFromFailure, outcomeFromOutput } from '../outcome.js';
+import { projectRoot } from '../paths.js';
+import { type AslMachine, allStates, localImplementations } from './asl.js';
+import { LocalTaskRunner, type TaskCommand } from './ecs-task.js';
+import { installPolyfills } from './polyfill.js';
+import { LocalSfnEndpoint } from './sfn-endpoint.js';
+
+/** A Lambda handler as the `lambdas/` modules export it. */
+export type Handler = (event: unknown) => Promise<unknown>;
+
+/** A state machine event, as the printer sees it. */
+export interface StateEvent {
+  readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
+  readonly state: string;
+  readonly stateType: string;
+  /** Map iteration index, for states inside a Map. */
+  readonly index?: number;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** Who watches a run: the printer in the CLI, a collector in tests. */
+export interface RunObserver {
+  readonly logger: Logger;
+  readonly progress: ProgressListener;
+  state(event: StateEvent): void;
+  /** A line a task child or an in-process handler wrote that is neither a log record nor progress. */
+  line(line: string, source: string): void;
+}
+
+export interface LocalRunOptions {
+  readonly asl: AslMachine;
+  readonly input: RequestInput;
+  readonly observer: RunObserver;
+  /** Loads a `lambdas/<module>` handler. @default import of `lambdas/<module>.ts` */
+  readonly loadHandler?: (module: string) => Promise<Handler>;
+  /** @default `node --import tsx tasks/main.ts` (or `dist/task.mjs`) */
+  readonly taskCommand?: TaskCommand;
+  /** Milliseconds every Wait state waits locally. @default 2000 */
+  readonly waitMs?: number;
+  /** Milliseconds between retries locally. @default 1000 */
+  readonly retryMs?: number;
+  /** Aborts the execution and stops the task children. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a local run leaves behind for the caller (Ctrl-C clean-up, the report). */
+export interface LocalRunResult {
+  readonly outcome: Outcome;
+  /** The parsed request (`ResolveRequest`'s output), once it ran. */
+  readonly request?: Record<string, unknown>;
+  /** The plan (`Plan`'s output), once it ran. */
+  readonly plan?: Record<string, unknown>;
+  /** Databases for which a task ran in a mode that creates replication objects. */
+  readonly replicationStarted: readonly string[];
+}
+
+/**
+ * Routes one line written by a task child or an in-process handler: progress events to the progress listener, JSON
+ * log records to the logger (at their level, with their fields), anything else to `observer.line`.
+ */
+export function routeLine(line: string, observer: RunObserver, source: string): void {
+  if (line.trim() === '') return;
+  const parsed = parseLogLine(line);
+  if (parsed.kind === 'progress') observer.progress(parsed.event);
+  else if (parsed.kind === 'log') observer.logger[parsed.level](parsed.message, parsed.fields);
+  else observer.line(parsed.text, source);
+}
+
+/** Imports `lambdas/<module>.ts` and returns its `handler`. */
+export async function importHandler(module: string): Promise<Handler> {
+  const url = pathToFileURL(join(projectRoot(), 'lambdas', `${module}.ts`)).href;
+  const mod = (await import(url)) as { handler?: unknown };
+  if (typeof mod.handler !== 'function') throw new Error(`lambdas/${module}.ts exports no handler`);
+  return mod.handler as Handler;
+}
+
+/**
+ * An error as Step Functions reports a failed Lambda: `Error` is the error's name, `Cause` the JSON
+ * `{ errorType, errorMessage }` — so Retry / Catch and the Catch handlers see what they would see on AWS.
+ */
+export function lambdaError(err: unknown): Error {
+  const name = err instanceof Error && err.name ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  const out = new Error(JSON.stringify({ errorType: name, errorMessage: scrub(message) }));
+  out.name = name;
+  return out;
+}
+
+function jsonSafe(value: unknown): unknown {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
+}
+
+function databaseName(taskInput: unknown): string | undefined {
+  const db = (taskInput as { database?: unknown } | null)?.database;
+  if (typeof db === 'string') return db;
+  const name = (db as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function taskMethod(taskInput: unknown): string | undefined {
+  const method = (taskInput as { database?: { method?: unknown } } | null)?.database?.method;
+  return typeof method === 'string' ? method : undefined;
+}
+
+/** Runs one execution locally. Never throws for a failed execution: the outcome says how it ended. */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  installPolyfills();
+  const { StateMachine, ExecutionAbortedError, ExecutionError, ExecutionTimeoutError } = await import(
+    'aws-local-stepfunctions'
+  );
+  const { observer } = options;
+  const { tasks, missing } = localImplementations(options.asl);
+  if (missing.length > 0) throw new Error(`no local implementation for Task state(s): ${missing.join(', ')}`);
+
+  const loadHandler = options.loadHandler ?? importHandler;
+  const handlers = new Map<string, Handler>();
+  for (const { implementation } of tasks.values()) {
+    if (implementation.kind === 'lambda' && !handlers.has(implementation.module))
+      handlers.set(implementation.module, await loadHandler(implementation.module));
+  }
+
+  const endpoint = await LocalSfnEndpoint.start();
+  const replicationStarted = new Set<string>();
+  const runner = new LocalTaskRunner({
+    endpoint,
+    ...(options.taskCommand ? { command: options.taskCommand } : {}),
+    onLine: (line, stream, taskInput) => routeLine(line, observer, `task ${databaseName(taskInput) ?? '?'} ${stream}`),
+    onStart: (taskInput) => {
+      const name = databaseName(taskInput);
+      const mode = (taskInput as { mode?: unknown } | null)?.mode;
+      if (name !== undefined && mode === 'migrate' && taskMethod(taskInput) === 'replication')
+        replicationStarted.add(name);
+      if (name !== undefined)
+        observer.progress({ kind: 'phase', database: name, phase: typeof mode === 'string' ? mode : 'task' });
+    },
+  });
+
+  const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [name, { state, implementation }] of tasks) {
+    if (implementation.kind === 'ecs') {
+      localHandlers[name] = async (input) => jsonSafe(await runner.run(input, state));
+      continue;
+    }
+    const handler = handlers.get(implementation.module)!;
+    localHandlers[name] = async (input) => {
+      const event = implementation.wrapped ? (input as { Payload?: unknown } | null)?.Payload : input;
+      let result: unknown;
+      try {
+        result = jsonSafe(await handler(jsonSafe(event)));
+      } catch (err) {
+        throw lambdaError(err);
+      }
+      return implementation.wrapped ? { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 } : result;
+    };
+  }
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const { name, state } of allStates(options.asl)) {
+    if (state.Type === 'Wait') waitTimeOverrides[name] = options.waitMs ?? 2000;
+    if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = options.retryMs ?? 1000;
+  }
+
+  const machine = new StateMachine(options.asl as never, { validationOptions: { noValidate: true } });
+  const execution = machine.run(options.input, {
+    overrides: {
+      taskResourceLocalHandlers: localHandlers as never,
+      waitTimeOverrides,
+      retryIntervalOverrides,
+    },
+    context: {
+      Task: {
+        get Token() {
+          return `local-${randomUUID()}`;
+        },
+      },
+      Execution: { Id: `local:${randomUUID()}`, Name: 'local', StartTime: new Date().toISOString() },
+    },
+  });
+
+  let request: Record<string, unknown> | undefined;
+  let plan: Record<string, unknown> | undefined;
+  const consume = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (!('state' in event) || !event.state) continue;
+      const output = (event.type === 'StateExited' ? event.state.output : undefined) as
+        | Record<string, unknown>
+        | null
+        | undefined;
+      if (output && typeof output === 'object' && event.index === undefined) {
+        if (typeof output.request === 'object' && output.request !== null)
+          request = output.request as Record<string, unknown>;
+        if (typeof output.plan === 'object' && output.plan !== null) plan = output.plan as Record<string, unknown>;
+      }
+      const type = (
+        {
+          StateEntered: 'entered',
+          StateExited: 'exited',
+          StateFailed: 'failed',
+          StateRetried: 'retried',
+          StateCaught: 'caught',
+        } as const
+      )[event.type as 'StateEntered'];
+      if (!type) continue;
+      observer.state({
+        type,
+        state: event.state.name,
+        stateType: event.state.type,
+        ...(event.index !== undefined ? { index: event.index } : {}),
+        ...('Error' in event ? { error: String(event.Error) } : {}),
+        ...('Cause' in event ? { cause: scrub(String(event.Cause)) } : {}),
+      });
+    }
+  })();
+
+  const onAbort = () => {
+    execution.abort();
+    void runner.stopAll();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let outcome: Outcome;
+  try {
+    outcome = outcomeFromOutput(await execution.result);
+  } catch (err) {
+    if (err instanceof ExecutionAbortedError) outcome = { kind: 'interrupted' };
+    else if (err instanceof ExecutionTimeoutError)
+      outcome = { kind: 'error', error: 'States.Timeout', cause: 'the execution timed out' };
+    else if (err instanceof ExecutionError) {
+      const cause = err.cause instanceof Error ? err.cause : undefined;
+      outcome = outcomeFromFailure(cause?.name ?? 'States.Runtime', cause?.message ?? err.message);
+    } else outcome = { kind: 'error', error: 'States.Runtime', cause: scrub(String(err)) };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  await runner.stopAll();
+  await endpoint.close();
+  await Promise.race([consume, new Promise((resolve) => setTimeout(resolve, 200))]);
+  return {
+    outcome,
+    ...(request ? { request } : {}),
+    ...(plan ? { plan } : {}),
+    replicationStarted: [...replicationStarted],
+  };
+}

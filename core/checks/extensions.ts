@@ -1,0 +1,239 @@
+/**
+ * `extensions`: per selected database, every extension of the source is installed on the target at its version or
+ * newer, or available there at such a version and installable by the target user — as superuser (or a cloud admin
+ * role such as rds_superuser), without superuser (the extension does not need it), through the pgextwlist
+ * allow-list (`extwlist.extensions`), or as a trusted extension (PostgreSQL 13+).
+ */
+import type pg from 'pg';
+import type { CheckResult } from '../report.js';
+import { defineCheck, result } from './check.js';
+import {
+  collectServerFacts,
+  majorOf,
+  type PerDatabase,
+  perDatabase,
+  queryRows,
+  type ServerFacts,
+  selectedDatabases,
+} from './facts.js';
+
+export interface ExtensionVersion {
+  readonly name: string;
+  readonly version: string;
+}
+
+export interface AvailableExtensionVersion extends ExtensionVersion {
+  /** Needs superuser to install. */
+  readonly superuser: boolean;
+  /** Trusted (PostgreSQL 13+): a non-superuser with CREATE on the database may install it. */
+  readonly trusted: boolean;
+}
+
+export interface ExtensionsFacts {
+  readonly source: PerDatabase<readonly ExtensionVersion[]>;
+  /** Extensions installed in the target databases that exist already (absent: database not on the target). */
+  readonly targetInstalled: PerDatabase<readonly ExtensionVersion[]>;
+  readonly targetAvailable: readonly AvailableExtensionVersion[];
+  readonly targetUser: ServerFacts;
+  /** `extwlist.extensions` on the target (pgextwlist), when set. */
+  readonly extwlist: readonly string[];
+}
+
+/** Compares extension versions (`1.10` > `1.9`, `2.0.1` > `2.0`); non-numeric parts compare as text. */
+export function compareExtensionVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-_]/);
+  const pb = b.split(/[.\-_]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
+    const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
+    const c = Number.isNaN(nx) || Number.isNaN(ny) ? x.localeCompare(y) : nx - ny;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+const ADMIN_EXTENSION_ROLES = ['rds_superuser', 'cloudsqlsuperuser', 'alloydbsuperuser', 'azure_pg_admin'];
+
+/** Pure: how the target user could install `ext` (a phrase), or undefined when it cannot. */
+export function installRoute(
+  ext: AvailableExtensionVersion,
+  user: Pick<ServerFacts, 'superuser' | 'memberOf' | 'versionNum'>,
+  extwlist: readonly string[],
+): string | undefined {
+  if (user.superuser) return 'as superuser';
+  const admin = user.memberOf.find((r) => ADMIN_EXTENSION_ROLES.includes(r));
+  if (admin) return `through ${admin}`;
+  if (extwlist.includes(ext.name)) return 'through the pgextwlist allow-list';
+  if (!ext.superuser) return 'without superuser';
+  if (ext.trusted && majorOf(user.versionNum) >= 13) return 'as a trusted extension';
+  return undefined;
+}
+
+export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
+  const installed = new Map(facts.targetInstalled.map((t) => [t.database, t.facts]));
+  const out: CheckResult[] = [];
+  for (const { database, facts: source } of facts.source) {
+    if (!source.ok) {
+      out.push(
+        result('extensions', 'warn', `cannot list the extensions of "${database}": ${source.error}`, {
+          database,
+          remedy: 'GRANT CONNECT on the database to the source user so the check can run',
+        }),
+      );
+      continue;
+    }
+    const onTarget = installed.get(database);
+    if (onTarget && !onTarget.ok) {
+      out.push(
+        result('extensions', 'warn', `cannot list the extensions of "${database}" on the target: ${onTarget.error}`, {
+          database,
+          remedy: 'GRANT CONNECT on that database to the target user',
+        }),
+      );
+    }
+    const targetHas = new Map((onTarget?.ok ? onTarget.value : []).map((e) => [e.name, e.version]));
+    const notes: string[] = [];
+    let failed = false;
+    for (const ext of source.value) {
+      if (ext.name === 'plpgsql' && !targetHas.has(ext.name)) {
+        // Every new database has PL/pgSQL (from template1): no privilege needed.
+        notes.push(`${ext.name} ${ext.version} (built in)`);
+        continue;
+      }
+      const have = targetHas.get(ext.name);
+      if (have !== undefined && compareExtensionVersions(have, ext.version) >= 0) {
+        notes.push(`${ext.name} ${ext.version} (installed ${have})`);
+        continue;
+      }
+      const candidates = facts.targetAvailable.filter((a) => a.name === ext.name);
+      const fitting = candidates.filter((a) => compareExtensionVersions(a.version, ext.version) >= 0);
+      if (candidates.length === 0) {
+        failed = true;
+        out.push(
+          result(
+            'extensions',
+            'fail',
+            `extension ${ext.name} ${ext.version} of "${database}" is not available on the target`,
+            {
+              database,
+              remedy: `install ${ext.name} on the target server (its package, or allow it in the provider's parameter group), or drop it from the source database if unused`,
+              details: { extension: ext.name, version: ext.version },
+            },
+          ),
+        );
+        continue;
+      }
+      if (fitting.length === 0) {
+        const best =
+          candidates
+            .map((c) => c.version)
+            .sort(compareExtensionVersions)
+            .at(-1) ?? '';
+        failed = true;
+        out.push(
+          result(
+            'extensions',
+            'fail',
+            `extension ${ext.name} is ${ext.version} in "${database}" but the target offers at most ${best}`,
+            {
+              database,
+              remedy: `install ${ext.name} ${ext.version} or newer on the target server`,
+              details: { extension: ext.name, version: ext.version, targetVersion: best },
+            },
+          ),
+        );
+        continue;
+      }
+      const routes = fitting
+        .map((f) => installRoute(f, facts.targetUser, facts.extwlist))
+        .filter((r) => r !== undefined);
+      if (routes.length === 0) {
+        failed = true;
+        out.push(
+          result(
+            'extensions',
+            'fail',
+            `extension ${ext.name} (${ext.version}) of "${database}" needs superuser to install and the target user "${facts.targetUser.user}" cannot install it`,
+            {
+              database,
+              remedy: `have a superuser run CREATE EXTENSION ${ext.name} in "${database}" on the target beforehand, add it to extwlist.extensions, or connect as a user with that right`,
+              details: { extension: ext.name, version: ext.version },
+            },
+          ),
+        );
+        continue;
+      }
+      notes.push(
+        `${ext.name} ${ext.version} (${have !== undefined ? `installed ${have}, to be updated` : 'installable'} ${routes[0]})`,
+      );
+    }
+    if (!failed) {
+      out.push(
+        result(
+          'extensions',
+          'pass',
+          notes.length > 0 ? `"${database}": ${notes.join(', ')}` : `"${database}" uses no extension`,
+          {
+            database,
+            details: { extensions: source.value },
+          },
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+export const extensionsCheck = defineCheck<ExtensionsFacts>({
+  id: 'extensions',
+  async collect(ctx, request) {
+    const databases = await selectedDatabases(ctx, request);
+    const targetUser = await collectServerFacts(ctx.target, request);
+    const readInstalled = async (client: pg.Client) =>
+      (
+        await client.query<ExtensionVersion>(
+          'SELECT extname AS name, extversion AS version FROM pg_catalog.pg_extension ORDER BY 1',
+        )
+      ).rows;
+    const onTarget = new Set(
+      (
+        await queryRows<{ name: string }>(
+          ctx.target,
+          ctx.target.database,
+          request,
+          'SELECT datname AS name FROM pg_catalog.pg_database',
+        )
+      ).map((r) => r.name),
+    );
+    const trusted = majorOf(targetUser.versionNum) >= 13 ? 'trusted' : 'false';
+    const [source, targetInstalled, available, wl] = await Promise.all([
+      perDatabase(ctx.source, databases, request, readInstalled),
+      perDatabase(
+        ctx.target,
+        databases.filter((d) => onTarget.has(d)),
+        request,
+        readInstalled,
+      ),
+      queryRows<AvailableExtensionVersion>(
+        ctx.target,
+        ctx.target.database,
+        request,
+        `SELECT name, version, superuser, ${trusted} AS trusted FROM pg_catalog.pg_available_extension_versions`,
+      ),
+      queryRows<{ wl: string | null }>(
+        ctx.target,
+        ctx.target.database,
+        request,
+        "SELECT current_setting('extwlist.extensions', true) AS wl",
+      ),
+    ]);
+    const extwlist = (wl[0]?.wl ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    return { source, targetInstalled, targetAvailable: available, targetUser, extwlist };
+  },
+  evaluate: evaluateExtensions,
+});

@@ -1,0 +1,113 @@
+/**
+ * `materialized-views`: logical replication does not carry materialized views, and no method copies their rows:
+ * the target refreshes them (dump: after the restore; replication: at cutover). Per selected database: which there
+ * are. Fails when a populated view reads a table whose data the table filters leave out (the refresh on the target
+ * would silently compute it from missing data). Only direct table dependencies are considered.
+ */
+import type { CheckResult } from '../report.js';
+import type { Request } from '../request.js';
+import { defineCheck, result } from './check.js';
+import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName, USER_RELATION_SQL } from './facts.js';
+import { filterTables, type TableFilterOptions } from './primary-keys.js';
+
+export interface MaterializedView {
+  readonly schema: string;
+  readonly view: string;
+  readonly populated: boolean;
+  /** Tables it reads directly. */
+  readonly dependsOn: ReadonlyArray<{ readonly schema: string; readonly table: string }>;
+}
+
+export interface MaterializedViewsFacts {
+  readonly databases: PerDatabase<readonly MaterializedView[]>;
+}
+
+export function evaluateMaterializedViews(
+  facts: MaterializedViewsFacts,
+  request: Pick<Request, 'method'> & TableFilterOptions,
+): CheckResult[] {
+  return facts.databases.map(({ database, facts: found }) => {
+    if (!found.ok) {
+      return result(
+        'materialized-views',
+        'warn',
+        `cannot list the materialized views of "${database}": ${found.error}`,
+        {
+          database,
+          remedy: 'GRANT CONNECT on the database to the source user so the check can run',
+        },
+      );
+    }
+    const views = found.value;
+    const names = views.map((v) => tableName(v.schema, v.view));
+    if (views.length === 0)
+      return result('materialized-views', 'pass', `"${database}" has no materialized views`, { database });
+    const broken = views.flatMap((v) => {
+      if (!v.populated || v.dependsOn.length === 0) return [];
+      const kept = filterTables(v.dependsOn, request, database);
+      const missing = v.dependsOn.filter((d) => !kept.includes(d)).map((d) => tableName(d.schema, d.table));
+      return missing.length > 0 ? [`${tableName(v.schema, v.view)} (reads ${missing.join(', ')})`] : [];
+    });
+    if (broken.length > 0) {
+      return result(
+        'materialized-views',
+        'fail',
+        `materialized view(s) of "${database}" read tables whose data the filters leave out, so their refresh on the target would be wrong: ${listNames(broken)}`,
+        {
+          database,
+          remedy:
+            "include those tables' data (--with-table / --skip-table), or drop the views on the source before migrating",
+          details: { views: names, broken },
+        },
+      );
+    }
+    const how =
+      request.method === 'dump'
+        ? 'refreshed on the target after the restore'
+        : 'refreshed on the target after the restore (dump) or at cutover (replication: not carried)';
+    return result(
+      'materialized-views',
+      request.method === 'dump' ? 'pass' : 'warn',
+      `"${database}" has ${views.length} materialized view(s), ${how}: ${listNames(names)}`,
+      {
+        database,
+        remedy:
+          request.method === 'dump'
+            ? ''
+            : 'nothing to do; refreshing large views at cutover takes time: plan the write stop accordingly',
+        details: { views: names },
+      },
+    );
+  });
+}
+
+export const materializedViewsCheck = defineCheck<MaterializedViewsFacts>({
+  id: 'materialized-views',
+  async collect(ctx, request) {
+    const databases = await selectedDatabases(ctx, request);
+    return {
+      databases: await perDatabase(ctx.source, databases, request, async (client) => {
+        const { rows } = await client.query<{
+          schema: string;
+          view: string;
+          populated: boolean;
+          deps: { schema: string; table: string }[] | null;
+        }>(
+          `SELECT n.nspname AS schema, c.relname AS view, c.relispopulated AS populated,
+                  (SELECT json_agg(DISTINCT jsonb_build_object('schema', tn.nspname, 'table', t.relname))
+                     FROM pg_catalog.pg_rewrite r
+                     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+                                                AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                     JOIN pg_catalog.pg_class t ON t.oid = d.refobjid AND t.oid <> c.oid AND t.relkind IN ('r', 'p')
+                     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+                    WHERE r.ev_class = c.oid) AS deps
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'm' AND ${USER_RELATION_SQL}
+            ORDER BY 1, 2`,
+        );
+        return rows.map((r) => ({ schema: r.schema, view: r.view, populated: r.populated, dependsOn: r.deps ?? [] }));
+      }),
+    };
+  },
+  evaluate: evaluateMaterializedViews,
+});

@@ -1,0 +1,145 @@
+/**
+ * `roles`: the source's roles that the run would create on the target (the roles step, core/steps/roles.ts, does
+ * the work; this check predicts what it will do). Fails when roles are missing on the target and the target user
+ * cannot create roles at all. Warns about server / provider roles (`pg_*`, `rds*`, `cloudsql*`, `azure_*`, `aiven*`,
+ * `alloydb*`, …: skipped, see `isSystemRole`), about SUPERUSER / REPLICATION / BYPASSRLS left off because the target
+ * user is not a superuser (`details.withoutAttributes`), and about password hashes a non-superuser source user cannot
+ * read. Skipped when the request says `roles: false`.
+ */
+import type { CheckResult } from '../report.js';
+import { defineCheck, result } from './check.js';
+import { isSystemRole } from '../steps/roles.js';
+import { collectServerFacts, listNames, queryRows, type ServerFacts } from './facts.js';
+
+export interface SourceRole {
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly replication: boolean;
+  readonly bypassRls: boolean;
+}
+
+export interface RolesFacts {
+  readonly sourceRoles: readonly SourceRole[];
+  readonly sourceUser: ServerFacts;
+  readonly targetRoles: readonly string[];
+  readonly targetUser: ServerFacts;
+}
+
+/**
+ * Pure: the privileged attributes of `role` the run will leave off. The roles step (core/steps/roles.ts) grants
+ * SUPERUSER, REPLICATION and BYPASSRLS only when the target user is a superuser (PostgreSQL 16 would let a
+ * CREATEROLE user holding REPLICATION / BYPASSRLS pass them on, but the step does not rely on that).
+ */
+export function attributesNotGrantable(role: SourceRole, target: Pick<ServerFacts, 'superuser'>): string[] {
+  if (target.superuser) return [];
+  const out: string[] = [];
+  if (role.superuser) out.push('SUPERUSER');
+  if (role.replication) out.push('REPLICATION');
+  if (role.bypassRls) out.push('BYPASSRLS');
+  return out;
+}
+
+export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: boolean }): CheckResult[] {
+  if (!request.roles || !facts) {
+    return [
+      result('roles', 'skip', 'roles are not migrated (--no-roles)', {
+        remedy: 'create the roles the objects need on the target yourself',
+      }),
+    ];
+  }
+  const existing = new Set(facts.targetRoles);
+  const reserved = facts.sourceRoles.filter((r) => isSystemRole(r.name) && !existing.has(r.name)).map((r) => r.name);
+  const toCreate = facts.sourceRoles.filter((r) => !isSystemRole(r.name) && !existing.has(r.name));
+  const out: CheckResult[] = [];
+  const target = facts.targetUser;
+  if (toCreate.length > 0 && !target.superuser && !target.createRole) {
+    out.push(
+      result(
+        'roles',
+        'fail',
+        `${toCreate.length} role(s) of the source are missing on the target and the target user "${target.user}" cannot create roles: ${listNames(toCreate.map((r) => r.name))}`,
+        {
+          remedy: `ALTER ROLE ${target.user} CREATEROLE on the target (or connect as a superuser), create those roles yourself, or pass --no-roles`,
+          details: { missing: toCreate.map((r) => r.name) },
+        },
+      ),
+    );
+    return out;
+  }
+  const withoutAttributes: Record<string, string[]> = {};
+  for (const role of toCreate) {
+    const lost = attributesNotGrantable(role, target);
+    if (lost.length > 0) withoutAttributes[role.name] = lost;
+  }
+  const lostNames = Object.keys(withoutAttributes);
+  if (lostNames.length > 0) {
+    out.push(
+      result(
+        'roles',
+        'warn',
+        `the target user "${target.user}" may not grant every attribute: ${lostNames.map((n) => `${n} (${withoutAttributes[n]!.join(', ')})`).join('; ')} will be created without them`,
+        {
+          remedy: 'connect to the target as a superuser to keep them, or grant them afterwards',
+          details: { withoutAttributes },
+        },
+      ),
+    );
+  }
+  if (reserved.length > 0) {
+    out.push(
+      result('roles', 'warn', `reserved role name(s) are not created on the target: ${listNames(reserved)}`, {
+        remedy: "nothing to do unless objects depend on them: grant the target provider's equivalent roles afterwards",
+        details: { reserved },
+      }),
+    );
+  }
+  if (!facts.sourceUser.superuser && toCreate.length > 0) {
+    out.push(
+      result(
+        'roles',
+        'warn',
+        `the source user "${facts.sourceUser.user}" is not superuser and cannot read password hashes: login roles get a random placeholder password`,
+        {
+          remedy:
+            'set the passwords on the target afterwards (ALTER ROLE … PASSWORD), or run the check as a superuser of the source',
+        },
+      ),
+    );
+  }
+  out.unshift(
+    result(
+      'roles',
+      'pass',
+      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${facts.sourceRoles.filter((r) => !isSystemRole(r.name) && existing.has(r.name)).length} exist already`,
+      {
+        details: { create: toCreate.map((r) => r.name) },
+      },
+    ),
+  );
+  return out;
+}
+
+export const rolesCheck = defineCheck<RolesFacts | undefined>({
+  id: 'roles',
+  async collect(ctx, request) {
+    if (!request.roles) return undefined;
+    const [sourceRoles, sourceUser, targetRoles, targetUser] = await Promise.all([
+      queryRows<SourceRole>(
+        ctx.source,
+        ctx.source.database,
+        request,
+        'SELECT rolname AS name, rolsuper AS superuser, rolreplication AS replication, rolbypassrls AS "bypassRls" FROM pg_catalog.pg_roles ORDER BY 1',
+      ),
+      collectServerFacts(ctx.source, request),
+      queryRows<{ name: string }>(
+        ctx.target,
+        ctx.target.database,
+        request,
+        'SELECT rolname AS name FROM pg_catalog.pg_roles',
+      ),
+      collectServerFacts(ctx.target, request),
+    ]);
+    return { sourceRoles, sourceUser, targetRoles: targetRoles.map((r) => r.name), targetUser };
+  },
+  evaluate: evaluateRoles,
+});

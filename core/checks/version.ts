@@ -1,0 +1,94 @@
+/**
+ * `version`: the target's major is at least the source's, and pg_dump / pg_restore that can dump the source are
+ * installed (see core/pgtools-locate.ts); the report names the binaries and their version.
+ */
+import { findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
+import type { CheckResult } from '../report.js';
+import { defineCheck, result } from './check.js';
+import { collectServerFacts, majorOf } from './facts.js';
+
+export interface VersionFacts {
+  readonly source: { readonly versionNum: number; readonly version: string };
+  readonly target: { readonly versionNum: number; readonly version: string };
+  readonly tools?: PgTools;
+  /** Where the tools were looked for (for the message). */
+  readonly searched: string;
+}
+
+export function evaluateVersion(facts: VersionFacts): CheckResult[] {
+  const sourceMajor = majorOf(facts.source.versionNum);
+  const targetMajor = majorOf(facts.target.versionNum);
+  const details = {
+    source: facts.source.version,
+    target: facts.target.version,
+    ...(facts.tools
+      ? {
+          pgDump: `${facts.tools.dir}/pg_dump`,
+          pgRestore: `${facts.tools.dir}/pg_restore`,
+          toolsVersion: facts.tools.version,
+        }
+      : {}),
+  };
+  const out: CheckResult[] = [];
+  if (targetMajor < sourceMajor) {
+    out.push(
+      result(
+        'version',
+        'fail',
+        `the target runs PostgreSQL ${facts.target.version}, older than the source's ${facts.source.version}: migrating to an older major is not supported`,
+        {
+          remedy: `use a target running PostgreSQL ${sourceMajor} or newer`,
+          details,
+        },
+      ),
+    );
+  }
+  if (!facts.tools) {
+    out.push(
+      result(
+        'version',
+        'fail',
+        `no pg_dump / pg_restore of version ${sourceMajor} or newer found (searched ${facts.searched})`,
+        {
+          remedy: `install the PostgreSQL ${Math.max(sourceMajor, targetMajor)} client tools (e.g. apt-get install postgresql-client-${Math.max(sourceMajor, targetMajor)}) or set PG_MIGRATE_PG_BIN to their directory`,
+          details,
+        },
+      ),
+    );
+  }
+  if (out.length === 0) {
+    out.push(
+      result(
+        'version',
+        'pass',
+        `source PostgreSQL ${facts.source.version}, target ${facts.target.version}; pg_dump / pg_restore ${facts.tools?.version ?? ''} from ${facts.tools?.dir ?? ''}`,
+        { details },
+      ),
+    );
+  }
+  return out;
+}
+
+export const versionCheck = defineCheck<VersionFacts>({
+  id: 'version',
+  async collect(ctx, request) {
+    const [source, target] = await Promise.all([
+      collectServerFacts(ctx.source, request),
+      collectServerFacts(ctx.target, request),
+    ]);
+    const tools = await findPgTools(majorOf(source.versionNum));
+    const path = pgToolsSearchPath();
+    const searched = [
+      ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),
+      '/usr/lib/postgresql/*/bin',
+      'PATH',
+    ].join(', ');
+    return {
+      source: { versionNum: source.versionNum, version: source.version },
+      target: { versionNum: target.versionNum, version: target.version },
+      ...(tools ? { tools } : {}),
+      searched,
+    };
+  },
+  evaluate: evaluateVersion,
+});

@@ -1,0 +1,69 @@
+/**
+ * Builds the {@link Report} every action returns, from whatever the run has produced so far.
+ *
+ * @example
+ * ```ts
+ * const report = buildReport({ action: 'check', startedAt: '2026-01-01T00:00:00Z', checks, plan });
+ * ```
+ */
+import type { Plan } from './plan.js';
+import type { Action, CheckResult, DatabaseResult, Report, RoleResult, ServerInfo } from './report.js';
+
+export interface ReportInput {
+  readonly action: Action;
+  /** ISO timestamp of the run's start. */
+  readonly startedAt: string;
+  readonly checks?: readonly (readonly CheckResult[])[] | readonly CheckResult[];
+  readonly plan?: Plan;
+  readonly roles?: readonly RoleResult[];
+  readonly databases?: readonly DatabaseResult[];
+  readonly source?: ServerInfo;
+  readonly target?: ServerInfo;
+  /** For tests: the current time. @default Date.now() */
+  readonly now?: number;
+}
+
+function flatten(checks: ReportInput['checks']): CheckResult[] {
+  if (!checks) return [];
+  return (checks as readonly (CheckResult | readonly CheckResult[])[]).flatMap((c) =>
+    Array.isArray(c) ? (c as readonly CheckResult[]) : [c as CheckResult],
+  );
+}
+
+/** Host, port and version from a connection check's `details` (never credentials). */
+export function serverInfoFrom(
+  checks: readonly CheckResult[],
+  id: 'connection-source' | 'connection-target',
+): ServerInfo | undefined {
+  const d = checks.find((c) => c.id === id && c.status === 'pass')?.details;
+  if (!d || typeof d.host !== 'string' || typeof d.port !== 'number' || typeof d.version !== 'string') return undefined;
+  return { host: d.host, port: d.port, version: d.version };
+}
+
+/**
+ * `ok` is true when no check blocks (a `fail` not marked `details.replicationOnly`, or the plan is blocked) and,
+ * for actions that migrate, no database failed.
+ */
+export function buildReport(input: ReportInput): Report {
+  const flat = flatten(input.checks);
+  const checks = flat.length > 0 ? flat : [...(input.plan?.checks ?? [])];
+  const blocked = input.plan
+    ? input.plan.blocked
+    : checks.some((c) => c.status === 'fail' && c.details?.replicationOnly !== true);
+  const databases = [...(input.databases ?? [])];
+  const ok = input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed');
+  const started = Date.parse(input.startedAt);
+  const durationMs = Number.isNaN(started) ? 0 : Math.max(0, (input.now ?? Date.now()) - started);
+  const source = input.source ?? serverInfoFrom(checks, 'connection-source');
+  const target = input.target ?? serverInfoFrom(checks, 'connection-target');
+  return {
+    ok,
+    action: input.action,
+    durationMs,
+    ...(source ? { source } : {}),
+    ...(target ? { target } : {}),
+    checks,
+    roles: [...(input.roles ?? [])],
+    databases,
+  };
+}

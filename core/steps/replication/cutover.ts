@@ -1,0 +1,141 @@
+/**
+ * Cutover of one replicating database: wait until the subscription has applied everything the source wrote before
+ * cutover began (the user has stopped writes), carry over what logical replication does not (sequence values,
+ * large objects, UNLOGGED tables), drop subscription, slot and publication, revert REPLICA IDENTITY changes, verify.
+ * A timeout while waiting drops nothing: replication keeps running and cutover can be retried.
+ */
+import { connect, qualifiedName, withClient } from '../../connection.js';
+import type { RunContext } from '../../context.js';
+import { classify, PermanentError, TimeoutError } from '../../errors.js';
+import type { PlannedDatabase } from '../../plan.js';
+import type { DatabaseResult } from '../../report.js';
+import type { Request } from '../../request.js';
+import { selectedTables } from './catalog.js';
+import { replicationNames } from './names.js';
+import { dropReplicationObjects } from './objects.js';
+import { describeSyncState, isInSync, readSyncState, type SyncState } from './status.js';
+import { type ReplicationSteps, resolveSteps } from './steps.js';
+import { pollUntil } from './wait.js';
+
+export interface CutoverOptions {
+  readonly steps?: Partial<ReplicationSteps>;
+}
+
+/** Waits until in sync and the slot confirmed `lsn`; TimeoutError (nothing dropped) at the deadline. */
+async function waitForLsn(ctx: RunContext, request: Request, database: string, deadline: number): Promise<SyncState> {
+  const names = replicationNames(database);
+  let state: SyncState = {};
+  const cutoverLsn = await withClient(ctx.source, ctx.source.database, async (client) => {
+    const { rows } = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn');
+    return rows[0]!.lsn;
+  });
+  let confirmed = false;
+  try {
+    await pollUntil(
+      async () => {
+        state = await readSyncState(ctx, database);
+        if (!state.subscription || !state.slot) {
+          throw new PermanentError(`cannot cut over ${JSON.stringify(database)}: ${describeSyncState(state)}`);
+        }
+        if (!isInSync(state, request.maxLagBytes)) return false;
+        confirmed = await withClient(ctx.source, ctx.source.database, async (client) => {
+          const { rows } = await client.query<{ ok: boolean }>(
+            'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+            [names.slot, cutoverLsn],
+          );
+          return rows[0]?.ok === true;
+        });
+        return confirmed;
+      },
+      {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 200,
+        maxIntervalMs: 500,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
+    );
+  } catch (err) {
+    if (err instanceof TimeoutError) {
+      throw new TimeoutError(
+        `cutover of ${JSON.stringify(database)} timed out after ${request.timeoutSeconds} s waiting for the lag to reach ` +
+          `<= ${request.maxLagBytes} B and the source position ${cutoverLsn} to be applied (${describeSyncState(state)}` +
+          `${confirmed ? '' : ', not yet applied'}). Nothing was dropped: replication continues. Stop writes on the ` +
+          'source and run cutover again, or raise --timeout / --max-lag-bytes.',
+      );
+    }
+    throw err;
+  }
+  return state;
+}
+
+/**
+ * Cuts one database over from replication to the target.
+ *
+ * @returns status `done` with per-table verification, or `failed` (error `PgMigrate.VerifyMismatch`) when the
+ *   row counts differ; the replication objects are gone in both cases.
+ * @throws TimeoutError when the lag does not drop within `request.timeoutSeconds` (nothing dropped).
+ */
+export async function cutoverDatabase(
+  ctx: RunContext,
+  request: Request,
+  database: PlannedDatabase,
+  options: CutoverOptions = {},
+): Promise<DatabaseResult> {
+  const started = Date.now();
+  const steps = resolveSteps(options.steps);
+  const db = database.name;
+  const deadline = started + request.timeoutSeconds * 1000;
+  ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'waiting for the last changes' });
+  const state = await waitForLsn(ctx, request, db, deadline);
+  try {
+    ctx.progress({
+      kind: 'phase',
+      database: db,
+      phase: 'cutover',
+      detail: 'sequences, large objects, unlogged tables',
+    });
+    await steps.copySequences(ctx, request, database);
+    await steps.copyLargeObjects(ctx, request, database);
+    const unlogged = await withClient(ctx.source, db, async (client) =>
+      (await selectedTables(client, request, db)).filter((t) => t.unlogged),
+    );
+    if (unlogged.length > 0) {
+      const target = await connect(ctx.target, db);
+      try {
+        await target.query(`TRUNCATE ${unlogged.map((t) => qualifiedName(t.schema, t.name)).join(', ')}`);
+      } finally {
+        await target.end().catch(() => {});
+      }
+      await steps.copyTables(ctx, request, database, { tables: unlogged });
+    }
+    const outcome = await dropReplicationObjects(ctx, db, replicationNames(db));
+    if (outcome.problems.length > 0) {
+      throw new PermanentError(`cutover could not remove replication objects: ${outcome.problems.join('; ')}`);
+    }
+    ctx.progress({ kind: 'phase', database: db, phase: 'verify' });
+    const verification = await steps.verifyTables(ctx, request, database);
+    const bad = verification.filter((t) => !t.ok);
+    const rows = verification.reduce((sum, t) => sum + t.targetRows, 0);
+    const bytes = verification.reduce((sum, t) => sum + t.bytes, 0);
+    const reverted =
+      outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
+    return {
+      name: db,
+      method: 'replication',
+      status: bad.length === 0 ? 'done' : 'failed',
+      tables: verification.length || (state.subscription?.tables ?? 0),
+      rows,
+      bytes,
+      durationMs: Date.now() - started,
+      lagBytes: 0,
+      message:
+        bad.length === 0
+          ? `cut over: ${verification.length} table(s) verified, replication objects dropped${reverted}`
+          : `cut over, but ${bad.length} table(s) differ: ${bad.map((t) => t.name).join(', ')}`,
+      verification,
+      ...(bad.length === 0 ? {} : { error: 'PgMigrate.VerifyMismatch' }),
+    };
+  } catch (err) {
+    throw classify(err, `cutover of ${JSON.stringify(db)}`);
+  }
+}

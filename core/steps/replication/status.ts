@@ -1,0 +1,165 @@
+/**
+ * Replication state per database: the subscription's tables (ready or still copying), its apply worker, and the
+ * lag (source WAL position minus the slot's confirmed_flush_lsn). "In sync" needs all three.
+ */
+import { withClient } from '../../connection.js';
+import type { RunContext } from '../../context.js';
+import { classify, describeError } from '../../errors.js';
+import type { PlannedDatabase } from '../../plan.js';
+import type { DatabaseResult, DatabaseStatus } from '../../report.js';
+import type { Request } from '../../request.js';
+import { readSlot, readSubscription, type SlotState, type SubscriptionState } from './catalog.js';
+import { replicationNames } from './names.js';
+import { pollUntil } from './wait.js';
+
+/** The replication state of one database. */
+export interface SyncState {
+  readonly subscription?: SubscriptionState;
+  readonly slot?: SlotState;
+}
+
+/** Reads the subscription (target) and slot (source) of a database. */
+export async function readSyncState(ctx: RunContext, database: string): Promise<SyncState> {
+  const names = replicationNames(database);
+  const [subscription, slot] = await Promise.all([
+    withClient(ctx.target, database, (client) => readSubscription(client, names)),
+    withClient(ctx.source, ctx.source.database, (client) => readSlot(client, names.slot)),
+  ]);
+  return { ...(subscription ? { subscription } : {}), ...(slot ? { slot } : {}) };
+}
+
+/**
+ * In sync: every table's initial copy finished (`srsubstate = 'r'`, so a subscription is never called in sync
+ * mid-copy), the apply worker runs, and the lag is known and at most `maxLagBytes`.
+ */
+export function isInSync(state: SyncState, maxLagBytes: number): boolean {
+  const { subscription, slot } = state;
+  if (!subscription || !slot) return false;
+  return (
+    subscription.enabled &&
+    subscription.ready === subscription.tables &&
+    subscription.applyRunning &&
+    slot.lagBytes !== undefined &&
+    slot.lagBytes <= maxLagBytes
+  );
+}
+
+/** One line for people: "4/4 tables ready, apply worker running, lag 120 B". */
+export function describeSyncState(state: SyncState): string {
+  const { subscription, slot } = state;
+  if (!subscription) return 'no subscription on the target';
+  if (!slot) return 'the subscription exists but its slot on the source is gone';
+  const parts = [
+    `${subscription.ready}/${subscription.tables} tables ready`,
+    !subscription.enabled
+      ? 'subscription disabled'
+      : subscription.applyRunning
+        ? 'apply worker running'
+        : 'apply worker not running',
+    slot.lagBytes === undefined ? 'lag unknown' : `lag ${slot.lagBytes} B`,
+  ];
+  return parts.join(', ');
+}
+
+/** A database as the status step receives it: planned, or a result of an earlier state. */
+export type DatabaseRef = Pick<PlannedDatabase, 'name' | 'method'> & { readonly status?: DatabaseStatus };
+
+function baseResult(name: string, status: DatabaseStatus, message: string, lagBytes = 0): DatabaseResult {
+  return { name, method: 'replication', status, tables: 0, rows: 0, bytes: 0, durationMs: 0, lagBytes, message };
+}
+
+/** The state of one database as a result: `replicating` while the subscription exists, `failed` otherwise. */
+export async function databaseStatus(
+  ctx: RunContext,
+  request: Request,
+  name: string,
+): Promise<{ result: DatabaseResult; inSync: boolean }> {
+  const started = Date.now();
+  try {
+    const state = await readSyncState(ctx, name);
+    const inSync = isInSync(state, request.maxLagBytes);
+    const healthy = state.subscription !== undefined && state.slot !== undefined;
+    return {
+      inSync,
+      result: {
+        ...baseResult(
+          name,
+          healthy ? 'replicating' : 'failed',
+          `${inSync ? 'in sync' : 'not in sync'}: ${describeSyncState(state)}`,
+          state.slot?.lagBytes ?? 0,
+        ),
+        tables: state.subscription?.tables ?? 0,
+        durationMs: Date.now() - started,
+        ...(healthy ? {} : { error: 'PgMigrate.Permanent' }),
+      },
+    };
+  } catch (err) {
+    const error = classify(err, `status of ${name}`);
+    return {
+      inSync: false,
+      result: {
+        ...baseResult(name, 'failed', describeError(error)),
+        error: error.name,
+        durationMs: Date.now() - started,
+      },
+    };
+  }
+}
+
+/**
+ * State and lag per database (the `status` action, and the workflow's wait loop). Databases that are not
+ * replicating (dump method, failed, done) pass through and do not count against `allInSync`.
+ */
+export async function replicationStatus(
+  ctx: RunContext,
+  request: Request,
+  databases: readonly DatabaseRef[],
+): Promise<{ databases: DatabaseResult[]; allInSync: boolean }> {
+  const results: DatabaseResult[] = [];
+  let allInSync = true;
+  for (const database of databases) {
+    const passThrough =
+      database.method !== 'replication' || (database.status !== undefined && database.status !== 'replicating');
+    if (passThrough) {
+      results.push(
+        'status' in database && 'lagBytes' in database
+          ? (database as DatabaseResult)
+          : { ...baseResult(database.name, 'skipped', 'not replicated'), method: database.method },
+      );
+      continue;
+    }
+    const { result, inSync } = await databaseStatus(ctx, request, database.name);
+    results.push(result);
+    allInSync &&= inSync;
+  }
+  return { databases: results, allInSync };
+}
+
+/**
+ * Polls until the database is in sync or `timeoutMs` passes. Returns the last state and whether it is in sync;
+ * a missing subscription or slot is an error (something dropped it).
+ */
+export async function waitForSync(
+  ctx: RunContext,
+  request: Request,
+  database: string,
+  timeoutMs: number,
+): Promise<{ state: SyncState; inSync: boolean }> {
+  let state: SyncState = {};
+  let inSync = false;
+  try {
+    await pollUntil(
+      async () => {
+        state = await readSyncState(ctx, database);
+        if (!state.subscription || !state.slot) throw new Error(describeSyncState(state));
+        inSync = isInSync(state, request.maxLagBytes);
+        if (!inSync) ctx.progress({ kind: 'phase', database, phase: 'sync', detail: describeSyncState(state) });
+        return inSync;
+      },
+      { timeoutMs, intervalMs: 250, maxIntervalMs: 500, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'PgMigrate.Timeout')) throw err;
+  }
+  return { state, inSync };
+}

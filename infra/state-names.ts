@@ -1,0 +1,94 @@
+/**
+ * The state names of the pg-migrate state machine. They are part of the contract: the CLI overrides Task states
+ * by name when it runs the ASL artefact locally, and operators find them in the console. Never rename one
+ * without updating docs/ARCHITECTURE.md and the CLI.
+ */
+import { CHECK_IDS, type CheckId } from '../core/checks/ids.js';
+
+export const STATE_NAMES = {
+  /** Lambda `lambdas/resolve.ts`: the execution input → `$.request`. */
+  resolveRequest: 'ResolveRequest',
+  /** Pass: the working document `{ request, checks: [], plan: <empty>, roles: [], databases: [] }`. */
+  initialize: 'Initialize',
+  /** Choice on `$.request.action`. */
+  routeAction: 'RouteAction',
+  /** Parallel: one branch per check id → `$.checks`. */
+  preChecks: 'PreChecks',
+  /** Lambda `lambdas/plan.ts` → `$.plan`. */
+  plan: 'Plan',
+  /** Choice: blocked or `check` → Report; otherwise migrate. */
+  routePlan: 'RoutePlan',
+  /** Choice: `$.request.roles == false` skips Roles. */
+  routeRoles: 'RouteRoles',
+  /** Lambda `lambdas/roles.ts` → `$.roles`. */
+  roles: 'Roles',
+  /** Map over `$.plan.databases` → `$.databases`. */
+  migrateDatabases: 'MigrateDatabases',
+  /** ECS RunTask `.waitForTaskToken`, `TASK_INPUT.mode = 'migrate'` (inside MigrateDatabases). */
+  migrateDatabase: 'MigrateDatabase',
+  /** Lambda `lambdas/cleanup.ts` (Catch of MigrateDatabase / CutoverDatabase) → a failed DatabaseResult. */
+  cleanupDatabase: 'CleanupDatabase',
+  /** Pass (Catch of CleanupDatabase): a failed DatabaseResult built from the caught error. */
+  cleanupFailed: 'CleanupFailed',
+  /** Pass: `$.databases` as compact JSON → `$.summary.databasesJson` (RouteReplicating matches it). */
+  summarizeDatabases: 'SummarizeDatabases',
+  /** Choice: any database replicating → the status loop; otherwise Verify. */
+  routeReplicating: 'RouteReplicating',
+  /** Lambda `lambdas/status.ts` → `$.replication` (`{ databases, allInSync }`). */
+  replicationStatus: 'ReplicationStatus',
+  /** Pass: `$.replication.databases` → `$.databases`. */
+  applyReplicationStatus: 'ApplyReplicationStatus',
+  /** Choice: `status` → Report; in sync → RouteCutover; otherwise WaitForSync. */
+  routeSync: 'RouteSync',
+  /** Wait between two ReplicationStatus calls. */
+  waitForSync: 'WaitForSync',
+  /** Choice: `$.request.cutover == true` → CutoverDatabases; otherwise Verify. */
+  routeCutover: 'RouteCutover',
+  /** Map over `$.databases` → `$.databases`. */
+  cutoverDatabases: 'CutoverDatabases',
+  /** Choice inside CutoverDatabases: only replication databases (not failed) are cut over. */
+  routeCutoverDatabase: 'RouteCutoverDatabase',
+  /** ECS RunTask `.waitForTaskToken`, `TASK_INPUT.mode = 'cutover'` (inside CutoverDatabases). */
+  cutoverDatabase: 'CutoverDatabase',
+  /** Pass (Catch of CutoverDatabase): a failed DatabaseResult; a failed cutover never undoes the replication. */
+  cutoverFailed: 'CutoverFailed',
+  /** Pass inside CutoverDatabases: a database that is not cut over is reported as it is. */
+  keepDatabase: 'KeepDatabase',
+  /** Choice after CutoverDatabases: the `cutover` action → Report; `migrate` → Verify. */
+  routeAfterCutover: 'RouteAfterCutover',
+  /** Lambda `lambdas/verify.ts` → `$.databases`. */
+  verify: 'Verify',
+  /** Lambda `lambdas/discover.ts` (status, cutover) → `$.discovered` (`{ databases: PlannedDatabase[] }`). */
+  discover: 'Discover',
+  /** Choice after Discover on the action. */
+  routeDiscovered: 'RouteDiscovered',
+  /** Pass: `$.discovered.databases` → `$.databases`. */
+  useDiscovered: 'UseDiscovered',
+  /** Lambda `lambdas/abort.ts` → `$.databases`. */
+  abort: 'Abort',
+  /** Lambda `lambdas/report.ts` → `$.report`. */
+  report: 'Report',
+  /** Choice on `$.report.ok`. */
+  routeReport: 'RouteReport',
+  /** Succeed; the execution output is the report. */
+  succeeded: 'Succeeded',
+  /** Pass: the report as JSON → `$.failure.cause`. */
+  serializeReport: 'SerializeReport',
+  /** Fail, error `PgMigrate.RunFailed`, cause the report as JSON. */
+  runFailed: 'RunFailed',
+  /** Fail for an action the state machine does not know (ResolveRequest should have rejected it). */
+  unknownAction: 'UnknownAction',
+} as const;
+
+export type StateName = (typeof STATE_NAMES)[keyof typeof STATE_NAMES];
+
+/** The name of the PreChecks branch state that runs one check, e.g. `PreCheck-extensions`. */
+export function preCheckStateName(id: CheckId): string {
+  return `PreCheck-${id}`;
+}
+
+/** Every PreChecks branch state name, in check order. */
+export const PRE_CHECK_STATE_NAMES: readonly string[] = CHECK_IDS.map(preCheckStateName);
+
+/** The error name of the Fail state a run with `report.ok == false` ends in. */
+export const RUN_FAILED_ERROR = 'PgMigrate.RunFailed';

@@ -1,0 +1,33 @@
+/** `Report`: everything the run produced → the {@link Report} (the execution's output). */
+import type { Plan } from '../core/plan.js';
+import type { Action, CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
+import { buildReport } from '../core/report-builder.js';
+import { powertoolsLogger } from './shared/logger.js';
+
+const logger = powertoolsLogger();
+
+export interface ReportEvent {
+  readonly action: Action;
+  /** The parsed request (not needed to build the report; accepted because the state passes everything). */
+  readonly request?: unknown;
+  readonly startedAt: string;
+  readonly checks?: readonly (readonly CheckResult[])[] | readonly CheckResult[];
+  readonly plan?: Plan;
+  readonly roles?: readonly RoleResult[];
+  readonly databases?: readonly DatabaseResult[];
+}
+
+export function handler(event: ReportEvent): Promise<Report> {
+  return Promise.resolve().then(() => {
+    const report = buildReport({
+      action: event.action,
+      startedAt: event.startedAt,
+      ...(event.checks ? { checks: event.checks } : {}),
+      ...(event.plan ? { plan: event.plan } : {}),
+      ...(event.roles ? { roles: event.roles } : {}),
+      ...(event.databases ? { databases: event.databases } : {}),
+    });
+    logger.info('report built', { ok: report.ok, action: report.action, durationMs: report.durationMs });
+    return report;
+  });
+}

@@ -1,0 +1,445 @@
+/**
+ * PgMigrationStack as deployed: the template assertions that matter (pre-checks, the Fargate task with its token
+ * and heartbeat, the Map's Catch, Lambdas in the VPC, scoped IAM, logging, tracing, alarm, schedules, cdk-nag).
+ * One synth for the whole file (bundling skipped).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHECK_IDS } from '../../core/checks/ids.js';
+import { createApp } from '../../infra/app.js';
+import type { PgMigrationStack } from '../../infra/pg-migration-stack.js';
+import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
+import { preCheckStateName, STATE_NAMES as S } from '../../infra/state-names.js';
+import { type AslDefinition, type CfnTemplate, definitionFromTemplate } from '../../scripts/build-asl.js';
+
+const ACCOUNT = '123456789012';
+const SOURCE_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/source-AbCdEf`;
+const TARGET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/target-GhIjKl`;
+const ALLOWED = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/requests/*`;
+const NIGHTLY = { action: 'check', source: { secretArn: SOURCE_ARN }, target: { secretArn: TARGET_ARN } };
+
+type State = Record<string, unknown>;
+type Resource = { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
+
+let stack: PgMigrationStack;
+let template: Template;
+let json: CfnTemplate & { Resources: Record<string, Resource> };
+let asl: AslDefinition;
+
+function statesOf(definition: { States: Record<string, State> }): Map<string, State> {
+  const out = new Map<string, State>();
+  const visit = (states: Record<string, State>) => {
+    for (const [name, state] of Object.entries(states)) {
+      out.set(name, state);
+      for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) visit(branch.States);
+      const processor = state.ItemProcessor as AslDefinition | undefined;
+      if (processor) visit(processor.States);
+    }
+  };
+  visit(definition.States);
+  return out;
+}
+
+function state(name: string): State {
+  const found = statesOf(asl).get(name);
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+}
+
+function logicalIdOf(type: string, pathPart: string): string {
+  const ids = Object.entries(json.Resources)
+    .filter(([id, r]) => r.Type === type && id.includes(pathPart))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pathPart}, found ${ids.join(', ')}`);
+  return ids[0] as string;
+}
+
+/** Every statement of the inline policies attached to a role (by the role's logical id). */
+function statementsOfRole(roleId: string): Record<string, unknown>[] {
+  return Object.values(json.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+}
+
+function actionsOf(statement: Record<string, unknown>): string[] {
+  const action = statement.Action;
+  return Array.isArray(action) ? (action as string[]) : [action as string];
+}
+
+beforeAll(() => {
+  const app = new App({
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      sourceSecretArn: SOURCE_ARN,
+      targetSecretArn: TARGET_ARN,
+      allowedSecretArns: ALLOWED,
+      alarmEmail: 'dba@example.com',
+      nightlyCheckInput: JSON.stringify(NIGHTLY),
+    },
+  });
+  const created = createApp(app);
+  stack = created.stack;
+  const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  stack.workflow.grantStartExecution(operator);
+  // Synthesis runs cdk-nag: an unacknowledged finding throws here.
+  const assembly = app.synth();
+  json = assembly.getStackByName(stack.stackName).template as typeof json;
+  template = Template.fromJSON(json);
+  asl = definitionFromTemplate(json);
+}, 120_000);
+
+describe('the state machine definition', () => {
+  it('runs the pre-checks as a Parallel with one Lambda branch per check id', () => {
+    const preChecks = state(S.preChecks);
+    expect(preChecks.Type).toBe('Parallel');
+    expect(preChecks.ResultPath).toBe('$.checks');
+    const branches = preChecks.Branches as AslDefinition[];
+    expect(branches.map((b) => b.StartAt)).toEqual(CHECK_IDS.map(preCheckStateName));
+    const precheckFunction = logicalIdOf('AWS::Lambda::Function', 'PreCheckFunction');
+    for (const [index, id] of CHECK_IDS.entries()) {
+      const branchState = branches[index]?.States[preCheckStateName(id)];
+      expect(branchState).toMatchObject({
+        Type: 'Task',
+        Resource: `arn:aws:lambda:us-east-1:123456789012:function:${precheckFunction}`,
+        Parameters: { check: id, 'request.$': '$.request' },
+        End: true,
+      });
+    }
+  });
+
+  it('runs each database as a Fargate task that waits for its task token, with HeartbeatSeconds and TimeoutSeconds', () => {
+    for (const name of [S.migrateDatabase, S.cutoverDatabase]) {
+      const task = state(name);
+      expect(task).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+        HeartbeatSeconds: 300,
+        TimeoutSeconds: 86_400,
+        Parameters: {
+          LaunchType: 'FARGATE',
+          NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: [expect.any(String)] } },
+          Overrides: {
+            ContainerOverrides: [
+              {
+                Name: 'pg-migrate',
+                Environment: [
+                  { Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' },
+                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($)' },
+                ],
+              },
+            ],
+          },
+        },
+      });
+      const network = (task.Parameters as { NetworkConfiguration: { AwsvpcConfiguration: Record<string, unknown> } })
+        .NetworkConfiguration.AwsvpcConfiguration;
+      expect(network.AssignPublicIp ?? 'DISABLED').toBe('DISABLED');
+    }
+  });
+
+  it('retries the task on the classified transient error only, with backoff', () => {
+    for (const name of [S.migrateDatabase, S.cutoverDatabase]) {
+      const retry = state(name).Retry as Record<string, unknown>[];
+      expect(retry).toHaveLength(1);
+      expect(retry[0]).toMatchObject({ ErrorEquals: ['PgMigrate.Transient'], BackoffRate: 2 });
+      expect(retry[0]?.IntervalSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  it('maps over the planned databases with the request concurrency and catches every failure per database', () => {
+    const map = state(S.migrateDatabases);
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.databases',
+      MaxConcurrencyPath: '$.request.maxConcurrency',
+      ItemSelector: { mode: 'migrate', 'request.$': '$.request', 'database.$': '$$.Map.Item.Value' },
+      ResultPath: '$.databases',
+    });
+    expect(state(S.migrateDatabase).Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.cleanupDatabase },
+    ]);
+    expect(state(S.cleanupDatabase).Parameters).toEqual({
+      'request.$': '$.request',
+      'database.$': '$.database',
+      'error.$': '$.error',
+    });
+    expect(state(S.cutoverDatabase).Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.cutoverFailed },
+    ]);
+  });
+
+  it('ends a run whose report is not ok in a Fail state with the report as cause, and returns the report otherwise', () => {
+    expect(state(S.routeReport)).toMatchObject({
+      Choices: [{ Variable: '$.report.ok', BooleanEquals: true, Next: S.succeeded }],
+      Default: S.serializeReport,
+    });
+    expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.report' });
+    expect(state(S.runFailed)).toMatchObject({
+      Type: 'Fail',
+      Error: 'PgMigrate.RunFailed',
+      CausePath: '$.failure.cause',
+    });
+  });
+
+  it('waits between replication status polls', () => {
+    expect(state(S.waitForSync)).toMatchObject({ Type: 'Wait', Seconds: 300, Next: S.replicationStatus });
+  });
+});
+
+describe('the resources', () => {
+  it('puts every Lambda function in private subnets with its own security group, Node 22 and active tracing', () => {
+    const functions = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(10);
+    const functionSg = logicalIdOf('AWS::EC2::SecurityGroup', 'FunctionSecurityGroup');
+    for (const [id, fn] of functions) {
+      const props = fn.Properties as {
+        VpcConfig?: { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+        Runtime: string;
+        TracingConfig: unknown;
+        Environment: { Variables: Record<string, string> };
+      };
+      expect(props.VpcConfig, id).toBeDefined();
+      expect(JSON.stringify(props.VpcConfig?.SubnetIds)).toMatch(/private/i);
+      expect(props.VpcConfig?.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [functionSg, 'GroupId'] }]);
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props.Environment.Variables).toMatchObject({ PG_MIGRATE_ALLOW_PLAIN_URIS: 'false', PGSSLMODE: 'require' });
+    }
+  });
+
+  it('grants secret reads only on the given secrets and the allowed pattern, never to resolve and plan', () => {
+    const roles = Object.entries(json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id]) => id);
+    const allowedResources = new Set([`${SOURCE_ARN}`, `${TARGET_ARN}`, ALLOWED]);
+    let readers = 0;
+    for (const role of roles) {
+      const secretStatements = statementsOfRole(role).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+      );
+      if (secretStatements.length === 0) continue;
+      readers += 1;
+      expect(role).not.toMatch(/ResolveFunction|PlanFunction|ExecutionRole|StateMachine/);
+      for (const statement of secretStatements) {
+        expect(
+          actionsOf(statement).every((a) =>
+            ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(a),
+          ),
+        ).toBe(true);
+        const resources = ([] as unknown[]).concat(statement.Resource);
+        for (const resource of resources) expect(allowedResources.has(resource as string), String(resource)).toBe(true);
+      }
+    }
+    // 8 connecting functions and the task role.
+    expect(readers).toBe(9);
+  });
+
+  it('lets the task role read the secrets and answer its task token on this state machine only', () => {
+    const taskRole = logicalIdOf('AWS::IAM::Role', 'TaskDefinitionTaskRole');
+    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const statements = statementsOfRole(taskRole);
+    const token = statements.find((s) => actionsOf(s).includes('states:SendTaskSuccess'));
+    expect(token).toBeDefined();
+    expect(actionsOf(token ?? {}).sort()).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
+    ]);
+    expect(token?.Resource).toEqual({ Ref: stateMachine });
+    const all = statements.flatMap(actionsOf).sort();
+    expect(all.filter((a) => !a.startsWith('secretsmanager:') && !a.startsWith('states:SendTask'))).toEqual([]);
+  });
+
+  it('builds the task image from tasks/Dockerfile and runs it with a log group', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      Cpu: '2048',
+      Memory: '4096',
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'pg-migrate',
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+        }),
+      ],
+    });
+    const assembly = (stack.node.root as App).synth();
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, `${stack.stackName}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile: string; platform: string } }>;
+    };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0]?.source).toMatchObject({ dockerFile: 'tasks/Dockerfile', platform: 'linux/amd64' });
+    // The build context holds only the Dockerfile and the prebuilt bundle, never node_modules or cdk.out.
+    const context = readdirSync(join(assembly.directory, images[0]?.source.directory ?? ''), { recursive: true });
+    expect(
+      context.map(String).filter((f) => !['tasks', 'tasks/Dockerfile', 'dist', 'dist/task.mjs'].includes(f)),
+    ).toEqual([]);
+  }, 60_000);
+
+  it('runs the cluster with Container Insights', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('logs every execution event to a retained log group and traces with X-Ray', () => {
+    const logGroup = logicalIdOf('AWS::Logs::LogGroup', 'StateMachineLogs');
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroup, 'Arn'] } } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    for (const [id, r] of Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup'))
+      expect(r.Properties.RetentionInDays, id).toBeDefined();
+  });
+
+  it('alarms on failed executions and notifies the alarm topic', () => {
+    const topic = logicalIdOf('AWS::SNS::Topic', 'AlarmTopic');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: topic }],
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'dba@example.com' });
+  });
+
+  it('starts a nightly check on an EventBridge schedule with a fixed input', () => {
+    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const schedules = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    const props = schedules[0]?.Properties as {
+      ScheduleExpression: string;
+      State: string;
+      Target: { Arn: unknown; Input: string; RoleArn: unknown };
+    };
+    expect(props.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(props.State).toBe('ENABLED');
+    expect(props.Target.Arn).toEqual({ Ref: stateMachine });
+    expect(JSON.parse(props.Target.Input)).toEqual(NIGHTLY);
+    const roleId = (props.Target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(statementsOfRole(roleId)).toEqual([
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: stateMachine } }),
+    ]);
+  });
+
+  it('grants StartExecution on this state machine through grantStartExecution()', () => {
+    const operator = logicalIdOf('AWS::IAM::Role', 'Operator');
+    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    expect(statementsOfRole(operator)).toEqual([
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: stateMachine } }),
+    ]);
+  });
+
+  it('creates the VPC with a flow log when no vpcId is given', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('leaves no finding unacknowledged, and every acknowledgement has a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    const reasons = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.values(m.data as Record<string, string>));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) expect(reason.length).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('fails synth when a finding is not acknowledged', () => {
+    const { app, stack: other } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    new s3.Bucket(other, 'UnencryptedBucket');
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  }, 60_000);
+});
+
+describe('the construct props', () => {
+  const vpcStack = () => {
+    const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Props');
+    return { scope: s, vpc: new ec2.Vpc(s, 'Vpc') };
+  };
+
+  it('fails when a schedule input carries a plain URI and plain URIs are not allowed', () => {
+    const { scope, vpc } = vpcStack();
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Workflow', {
+          vpc,
+          schedules: [
+            {
+              id: 'Nightly',
+              schedule: ScheduleExpression.rate(Duration.days(1)),
+              input: { action: 'check', source: { uri: 'postgres://u:p@h/db' }, target: { env: 'T' } },
+            },
+          ],
+        }),
+    ).toThrow(/plain URIs are not allowed/);
+  });
+
+  it('fails when a schedule input is not a valid request', () => {
+    const { scope, vpc } = vpcStack();
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Workflow', {
+          vpc,
+          schedules: [
+            { id: 'Nightly', schedule: ScheduleExpression.rate(Duration.days(1)), input: { action: 'explode' } },
+          ],
+        }),
+    ).toThrow(/schedule Nightly: .*action/s);
+  });
+
+  it('passes allowPlainUris to every function and the task, and then keeps execution data out of the log', () => {
+    const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'PlainUris');
+    new PgMigrationWorkflow(scope, 'Workflow', { vpc: new ec2.Vpc(scope, 'Vpc'), allowPlainUris: true });
+    const plain = Template.fromStack(scope);
+    const functions = plain.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(functions))
+      expect(fn).toMatchObject({ Properties: { Environment: { Variables: { PG_MIGRATE_ALLOW_PLAIN_URIS: 'true' } } } });
+    plain.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PG_MIGRATE_ALLOW_PLAIN_URIS', Value: 'true' }]) }),
+      ],
+    });
+    plain.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  }, 60_000);
+
+  it('uses a fixed MaxConcurrency instead of the request when databaseConcurrency is set', () => {
+    const { scope, vpc } = vpcStack();
+    const workflow = new PgMigrationWorkflow(scope, 'Workflow', { vpc, databaseConcurrency: 3 });
+    const definition = JSON.stringify(
+      scope.resolve((workflow.stateMachine.node.defaultChild as CfnStateMachine).definitionString),
+    );
+    expect(definition).toContain('\\"MaxConcurrency\\":3');
+    expect(definition).not.toContain('MaxConcurrencyPath');
+  });
+
+  it('fails when databaseConcurrency is out of range or an allowed secret is not a secret ARN', () => {
+    const { scope, vpc } = vpcStack();
+    expect(() => new PgMigrationWorkflow(scope, 'A', { vpc, databaseConcurrency: 0 })).toThrow(/databaseConcurrency/);
+    expect(() => new PgMigrationWorkflow(scope, 'B', { vpc, allowedSecretArns: ['arn:aws:s3:::bucket/*'] })).toThrow(
+      /allowedSecretArns/,
+    );
+  });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  abortReplication,
+  cutoverDatabase,
+  discoverDatabases,
+  migrateByReplication,
+  replicationNames,
+  replicationStatus,
+  verifyDatabases,
+} from '../../../core/steps/replication/index.js';
+import { useCluster } from '../../support/vitest.js';
+import {
+  fingerprint,
+  LEDGER_DATA,
+  LEDGER_DB,
+  LEDGER_SCHEMA,
+  leftovers,
+  planned,
+  replicationRequest,
+  runContext,
+  SHOP_DATA,
+  SHOP_SCHEMA,
+  Writer,
+} from './support.js';
+
+const source = useCluster({ version: 15 });
+const target = useCluster({ version: 15 });
+
+const identity = async (table: string) =>
+  (
+    await source().query<{ r: string }>(
+      'SELECT relreplident AS r FROM pg_class WHERE oid = $1::regclass',
+      [table],
+      'shop',
+    )
+  )[0]?.r;
+
+describe('replication 15 → 15 with a live writer', () => {
+  it('replicates two databases while the source changes, then cuts over to an equal target with nothing left behind', async () => {
+    await source().createDatabase('shop');
+    await source().loadFixture('shop', SHOP_SCHEMA + SHOP_DATA);
+    await source().createDatabase(LEDGER_DB);
+    await source().loadFixture(LEDGER_DB, LEDGER_SCHEMA + LEDGER_DATA);
+    const ctx = runContext(source(), target());
+    const request = replicationRequest(source(), target(), { replicaIdentityFull: false });
+    const shop = planned('shop', ['public.events']);
+    const ledger = planned(LEDGER_DB);
+
+    const writer = new Writer(source(), 'shop').start();
+    await writer.advance(50);
+    const results = [await migrateByReplication(ctx, request, shop), await migrateByReplication(ctx, request, ledger)];
+    for (const result of results) {
+      expect(result.status).toBe('replicating');
+      expect(result.message).toMatch(/fast start.*; in sync/);
+    }
+    expect(await identity('public.events')).toBe('f');
+
+    // Replication carries the writer's changes while it keeps going; status and discovery see both databases.
+    await writer.advance(300);
+    const discovered = await discoverDatabases(ctx, request);
+    expect(discovered.map((d) => d.name).sort()).toEqual([LEDGER_DB, 'shop'].sort());
+    const status = await replicationStatus(ctx, request, discovered);
+    expect(status.databases.map((d) => d.status)).toEqual(['replicating', 'replicating']);
+    expect(status.databases.every((d) => /tables ready/.test(d.message))).toBe(true);
+    const informational = await verifyDatabases(ctx, request, status.databases);
+    expect(informational.every((d) => d.status === 'replicating' && d.verification !== undefined)).toBe(true);
+
+    await writer.stop();
+    expect(writer.errors).toEqual([]);
+    expect(writer.ops).toBeGreaterThan(350);
+
+    for (const database of [shop, ledger]) {
+      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, database);
+      expect(done.status, done.message).toBe('done');
+      expect(done.verification?.every((t) => t.ok)).toBe(true);
+    }
+    expect(await fingerprint(target(), 'shop')).toEqual(await fingerprint(source(), 'shop'));
+    expect(await fingerprint(target(), LEDGER_DB)).toEqual(await fingerprint(source(), LEDGER_DB));
+    const shopPrint = await fingerprint(target(), 'shop');
+    expect(shopPrint['sequence public.invoice_no']).not.toBe('1234');
+    expect(Object.keys(shopPrint).filter((k) => k.startsWith('large object'))).toHaveLength(5);
+    expect(await leftovers(source(), target(), ['shop', LEDGER_DB])).toEqual([]);
+    expect(await identity('public.events')).toBe('d');
+
+    // Abort after cutover finds nothing and changes nothing.
+    const aborted = await abortReplication(ctx, { ...request, action: 'abort' });
+    expect(aborted.every((d) => d.status === 'skipped')).toBe(true);
+  });
+
+  it('fails when a table has neither key nor consent, before creating anything', async () => {
+    await source().createDatabase('nokey');
+    await source().loadFixture('nokey', "CREATE TABLE log (line text); INSERT INTO log VALUES ('a');");
+    const ctx = runContext(source(), target());
+    const request = replicationRequest(source(), target());
+    await expect(migrateByReplication(ctx, request, planned('nokey'))).rejects.toMatchObject({
+      name: 'PgMigrate.Blocked',
+      message: expect.stringContaining('public.log') as unknown,
+    });
+    expect(await leftovers(source(), target(), ['nokey'])).toEqual([]);
+  });
+
+  it('times out a cutover whose changes cannot arrive, dropping nothing, and aborts cleanly afterwards', async () => {
+    await source().createDatabase('stuck');
+    await source().loadFixture('stuck', SHOP_SCHEMA + SHOP_DATA);
+    const ctx = runContext(source(), target());
+    const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
+    const result = await migrateByReplication(ctx, request, planned('stuck'));
+    expect(result.status).toBe('replicating');
+    const names = replicationNames('stuck');
+    await target().query(`ALTER SUBSCRIPTION ${names.subscription} DISABLE`, [], 'stuck');
+    await source().query("INSERT INTO items (name, price) VALUES ('late', 1)", [], 'stuck');
+    await expect(
+      cutoverDatabase(ctx, { ...request, action: 'cutover', timeoutSeconds: 3 }, planned('stuck')),
+    ).rejects.toMatchObject({
+      name: 'PgMigrate.Timeout',
+      message: expect.stringContaining('Nothing was dropped') as unknown,
+    });
+    expect(await leftovers(source(), target(), ['stuck'])).toEqual(
+      expect.arrayContaining([`slot ${names.slot}`, `subscription ${names.subscription}`]),
+    );
+    const aborted = await abortReplication(ctx, { ...request, action: 'abort', dbs: ['stuck'] });
+    expect(aborted).toMatchObject([{ name: 'stuck', status: 'done' }]);
+    expect(await leftovers(source(), target(), ['stuck'])).toEqual([]);
+    expect(
+      (
+        await source().query<{ r: string }>(
+          "SELECT relreplident AS r FROM pg_class WHERE oid = 'events'::regclass",
+          [],
+          'stuck',
+        )
+      )[0]?.r,
+    ).toBe('d');
+    expect(await abortReplication(ctx, { ...request, action: 'abort', dbs: ['stuck'] })).toMatchObject([
+      { name: 'stuck', status: 'skipped' },
+    ]);
+  });
+});

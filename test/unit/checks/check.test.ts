@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { defineCheck, result, skipRemedy } from '../../../core/checks/check.js';
+import { Semaphore } from '../../../core/checks/facts.js';
+import { CHECK_IDS, runCheck } from '../../../core/checks/index.js';
+import { parseConnectionString } from '../../../core/connection.js';
+import type { RunContext } from '../../../core/context.js';
+import { InputError } from '../../../core/errors.js';
+import { noProgress, silentLogger } from '../../../core/logger.js';
+import { parseRequest } from '../../../core/request.js';
+
+const request = parseRequest({ action: 'check', source: { env: 'S' }, target: { env: 'T' } });
+const ctx: RunContext = {
+  source: parseConnectionString('postgres://u:secret-pw@127.0.0.1:1/db'),
+  target: parseConnectionString('postgres://u:secret-pw@127.0.0.1:1/db'),
+  logger: silentLogger,
+  progress: noProgress,
+};
+
+describe('the check contract', () => {
+  it('keeps the id list and its order (the state machine has one branch per id)', () => {
+    expect(CHECK_IDS).toEqual([
+      'connection-source',
+      'connection-target',
+      'distinct-servers',
+      'source-databases',
+      'target-databases',
+      'disk-space',
+      'version',
+      'replication-slots',
+      'languages',
+      'extensions',
+      'replication-preconditions',
+      'primary-keys',
+      'roles',
+      'large-objects',
+      'unlogged-tables',
+      'materialized-views',
+      'source-activity',
+    ]);
+  });
+
+  it('turns a collect error into a skip with the scrubbed reason', async () => {
+    const check = defineCheck({
+      id: 'version',
+      collect: () => Promise.reject(new Error('connect failed for postgres://u:secret-pw@h/db')),
+      evaluate: () => [],
+    });
+    const results = await check.run(ctx, request);
+    expect(results).toEqual([expect.objectContaining({ id: 'version', status: 'skip' })]);
+    expect(results[0]?.message).not.toContain('secret-pw');
+  });
+
+  it('turns an evaluation defect into a warning instead of a crash', async () => {
+    const check = defineCheck({
+      id: 'roles',
+      collect: () => Promise.resolve(1),
+      evaluate: () => {
+        throw new TypeError('boom');
+      },
+    });
+    expect(await check.run(ctx, request)).toEqual([
+      expect.objectContaining({ status: 'warn', message: 'could not evaluate: boom' }),
+    ]);
+  });
+
+  it('marks failures and skips of replication-only checks, and nothing else', () => {
+    expect(result('primary-keys', 'fail', 'm').details).toEqual({ replicationOnly: true });
+    expect(result('replication-slots', 'skip', 'm').details).toEqual({ replicationOnly: true });
+    expect(result('replication-slots', 'skip', 'm', { replicationOnly: false }).details).toBeUndefined();
+    expect(result('primary-keys', 'pass', 'm').details).toBeUndefined();
+    expect(result('roles', 'fail', 'm').details).toBeUndefined();
+  });
+
+  it('fails when the check id is unknown (InputError)', async () => {
+    await expect(runCheck('nope' as never, request, ctx)).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('reports an unreachable server as data, not as an exception', async () => {
+    const results = await runCheck('connection-source', { ...request, connectTimeoutSeconds: 1 }, ctx);
+    expect(results).toEqual([expect.objectContaining({ status: 'fail', id: 'connection-source' })]);
+    expect(results[0]?.remedy).toMatch(/listen_addresses/);
+    const skipped = await runCheck('extensions', { ...request, connectTimeoutSeconds: 1 }, ctx);
+    expect(skipped).toEqual([expect.objectContaining({ status: 'skip' })]);
+  });
+});
+
+describe('skipRemedy', () => {
+  it.each([
+    [{ code: '57014' }, /checkStatementTimeoutMs/],
+    [{ code: '42501' }, /privilege/],
+    [new Error('connect ECONNREFUSED'), /connection checks/],
+  ])('%j', (err, remedy) => expect(skipRemedy(err)).toMatch(remedy));
+});
+
+describe('Semaphore', () => {
+  it('lets at most its permits through at once', async () => {
+    const sem = new Semaphore(2);
+    let inFlight = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        await sem.acquire();
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        sem.release();
+      }),
+    );
+    expect(peak).toBe(2);
+  });
+});
