@@ -6,7 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { migrateByDump } from '../../../core/steps/dump.js';
+import { copyTables, listTables } from '../../../core/steps/copy.js';
+import { locateTools, migrateByDump } from '../../../core/steps/dump.js';
+import { ensureProgress, markStep } from '../../../core/steps/progress.js';
+import { ensureTargetDatabase, restorePreData } from '../../../core/steps/schema.js';
 import { useCluster } from '../../support/vitest.js';
 import { contextFor, planned, requestFor, schemaDump, sequencesAndLargeObjects, tableChecksums } from './support.js';
 
@@ -132,6 +135,36 @@ describe('an interrupted dump migration', () => {
     expect(again.status, again.message).toBe('done');
     expect(schemaDump(target(), 'shop')).toEqual(schemaDump(source(), 'shop'));
     expect(await tableChecksums(target(), 'shop')).toEqual(await tableChecksums(source(), 'shop'));
+  });
+
+  it('fails when a resumed run finds a table that changed on the source since it was copied (the documented trade-off)', async () => {
+    await source().createDatabase('drift');
+    await source().loadFixture(
+      'drift',
+      `CREATE TABLE public.kept (id int PRIMARY KEY); INSERT INTO public.kept SELECT generate_series(1, 1000);
+       CREATE TABLE public.later (id int PRIMARY KEY); INSERT INTO public.later SELECT generate_series(1, 500);`,
+    );
+    // An "earlier run": pre-data restored and public.kept copied and recorded, then interrupted.
+    const ctx = contextFor(source(), target());
+    await ensureTargetDatabase(ctx, 'drift');
+    await ensureProgress(ctx.target, 'drift');
+    await markStep(ctx.target, 'drift', 'pre-data-started');
+    await restorePreData(ctx, 'drift', { jobs: 1, tools: await locateTools(ctx) });
+    await markStep(ctx.target, 'drift', 'pre-data');
+    const [kept] = await listTables(ctx, 'drift', { withTables: [{ schema: 'public', table: 'kept' }] });
+    await copyTables(ctx, { database: 'drift', jobs: 1, tables: [kept!] });
+    // The source moves on before the re-run.
+    await source().query('INSERT INTO public.kept SELECT generate_series(1001, 1010)', [], 'drift');
+
+    const result = await migrateByDump(ctx, requestFor(), planned('drift'));
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('PgMigrate.VerifyMismatch');
+    expect(result.message).toMatch(/public\.kept \(source 1010 rows, target 1000/);
+    expect(result.verification?.find((t) => t.name === 'public.later')?.ok).toBe(true);
+    // The progress record stays, so the state is visible and a fresh run can be decided on.
+    expect(await target().query("SELECT 1 FROM pg_namespace WHERE nspname = '_pg_migrate'", [], 'drift')).toHaveLength(
+      1,
+    );
   });
 
   it('fails when the target database holds objects that no interrupted run of pg-migrate left', async () => {
