@@ -10,6 +10,7 @@ import { copyTables, listTables } from '../../../core/steps/copy.js';
 import { locateTools, migrateByDump } from '../../../core/steps/dump.js';
 import { ensureProgress, markStep } from '../../../core/steps/progress.js';
 import { ensureTargetDatabase, restorePreData } from '../../../core/steps/schema.js';
+import type { ProgressEvent } from '../../../core/logger.js';
 import { useCluster } from '../../support/vitest.js';
 import { contextFor, planned, requestFor, schemaDump, sequencesAndLargeObjects, tableChecksums } from './support.js';
 
@@ -165,6 +166,30 @@ describe('an interrupted dump migration', () => {
     expect(await target().query("SELECT 1 FROM pg_namespace WHERE nspname = '_pg_migrate'", [], 'drift')).toHaveLength(
       1,
     );
+  });
+
+  it('fails as PgMigrate.Aborted when stopped in the middle of the copy, and leaves no session behind', async () => {
+    await source().createDatabase('stop me');
+    await source().loadFixture(
+      'stop me',
+      `CREATE TABLE public.rows (id bigint PRIMARY KEY, pad text);
+       INSERT INTO public.rows SELECT g, repeat('x', 200) FROM generate_series(1, 600000) g;`,
+    );
+    const stop = new AbortController();
+    const ctx = {
+      ...contextFor(source(), target(), stop.signal),
+      progress: (event: ProgressEvent) => {
+        if (event.kind === 'phase' && event.phase === 'copy') setTimeout(() => stop.abort(), 300);
+      },
+    };
+    await expect(migrateByDump(ctx, requestFor(), planned('stop me'))).rejects.toMatchObject({
+      name: 'PgMigrate.Aborted',
+    });
+    await sleep(200);
+    const sessions = async (cluster: typeof source) =>
+      cluster().query("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'pg-migrate%'");
+    expect(await sessions(source)).toEqual([]);
+    expect(await sessions(target)).toEqual([]);
   });
 
   it('fails when the target database holds objects that no interrupted run of pg-migrate left', async () => {
