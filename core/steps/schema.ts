@@ -101,6 +101,28 @@ interface SourceDatabase {
   readonly owner: string;
   readonly connlimit: number;
   readonly comment: string | null;
+  /** `c` libc, `i` ICU (15+), `b` builtin (17+); from `to_jsonb(pg_database)` so any version reads. */
+  readonly provider: string | null;
+  /** daticulocale (15–16) or datlocale (17+). */
+  readonly providerLocale: string | null;
+}
+
+/**
+ * The locale clause of CREATE DATABASE for the source's settings on a target of `targetMajor`: ICU (15+) and
+ * builtin (17+) providers are kept where the target has them; libc otherwise. Pure; exported for tests.
+ */
+export function localeClause(
+  db: Pick<SourceDatabase, 'collate' | 'ctype' | 'provider' | 'providerLocale'>,
+  targetMajor: number,
+): string {
+  const libc = `LC_COLLATE ${quoteLiteral(db.collate)} LC_CTYPE ${quoteLiteral(db.ctype)}`;
+  if (db.provider === 'i' && db.providerLocale && targetMajor >= 15) {
+    return `LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(db.providerLocale)} ${libc}`;
+  }
+  if (db.provider === 'b' && db.providerLocale && targetMajor >= 17) {
+    return `LOCALE_PROVIDER builtin BUILTIN_LOCALE ${quoteLiteral(db.providerLocale)} ${libc}`;
+  }
+  return libc;
 }
 
 /**
@@ -122,7 +144,9 @@ export async function ensureTargetDatabase(
       const { rows } = await client.query<SourceDatabase>(
         `SELECT d.oid::int AS oid, pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
                 d.datctype AS ctype, pg_catalog.pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit,
-                pg_catalog.shobj_description(d.oid, 'pg_database') AS comment
+                pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
+                pg_catalog.to_jsonb(d) ->> 'datlocprovider' AS provider,
+                coalesce(pg_catalog.to_jsonb(d) ->> 'datlocale', pg_catalog.to_jsonb(d) ->> 'daticulocale') AS "providerLocale"
            FROM pg_catalog.pg_database d WHERE d.datname = $1`,
         [database],
       );
@@ -158,10 +182,14 @@ export async function ensureTargetDatabase(
       if (!ownerOk) notes.push(`owner ${source.db.owner} cannot be set on the target; the target user owns it`);
       const owner = ownerOk ? ` OWNER ${quoteIdent(source.db.owner)}` : '';
       const base = `CREATE DATABASE ${q}${owner} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
+      const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      const targetMajor = Math.floor(Number(version[0]?.v) / 10000);
+      const locale = localeClause(source.db, targetMajor);
+      if (source.db.provider && source.db.provider !== 'c' && !locale.startsWith('LOCALE_PROVIDER')) {
+        notes.push(`locale provider of the source (${source.db.provider}) unavailable on the target: libc used`);
+      }
       try {
-        await client.query(
-          `${base} LC_COLLATE ${quoteLiteral(source.db.collate)} LC_CTYPE ${quoteLiteral(source.db.ctype)}`,
-        );
+        await client.query(`${base} ${locale}`);
       } catch (err) {
         // A locale the target's OS lacks: create with the target's default locale and say so.
         if ((err as { code?: string }).code === '42P04') throw err;

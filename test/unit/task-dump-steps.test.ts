@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commentOutExisting } from '../../core/steps/schema.js';
+import { commentOutExisting, localeClause } from '../../core/steps/schema.js';
 import { copySql, filterTables, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
 import { createRoleSql, isSystemRole, type SourceRole } from '../../core/steps/roles.js';
 import { setClause, splitListSetting } from '../../core/steps/settings.js';
@@ -189,5 +189,27 @@ describe('post-data restore list', () => {
 
   it('leaves the list alone when nothing exists', () => {
     expect(commentOutExisting(toc, new Set())).toBe(toc);
+  });
+});
+
+describe('database locale', () => {
+  const libc = { collate: 'en_US.UTF-8', ctype: 'en_US.UTF-8', provider: 'c', providerLocale: null };
+
+  it('keeps libc locales as LC_COLLATE / LC_CTYPE', () => {
+    expect(localeClause(libc, 15)).toBe("LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'");
+  });
+
+  it('keeps an ICU locale on a 15+ target and falls back to libc on an older one', () => {
+    const icu = { ...libc, provider: 'i', providerLocale: 'de-DE' };
+    expect(localeClause(icu, 15)).toBe(
+      "LOCALE_PROVIDER icu ICU_LOCALE 'de-DE' LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'",
+    );
+    expect(localeClause(icu, 14)).toBe("LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'");
+  });
+
+  it('keeps the builtin provider only on a 17+ target', () => {
+    const builtin = { ...libc, provider: 'b', providerLocale: 'C.UTF-8' };
+    expect(localeClause(builtin, 17)).toMatch(/^LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'/);
+    expect(localeClause(builtin, 16)).not.toMatch(/LOCALE_PROVIDER/);
   });
 });

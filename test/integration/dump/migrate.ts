@@ -130,6 +130,24 @@ export function describeMigration(sourceVersion: PgVersion): void {
       expect(await settings(target)).toEqual(expected);
     });
 
+    if (sourceVersion >= 15) {
+      it('keeps an ICU database locale', async () => {
+        await source().query(
+          "CREATE DATABASE icu_db LOCALE_PROVIDER icu ICU_LOCALE 'de-DE' LOCALE 'C' TEMPLATE template0 ENCODING 'UTF8'",
+        );
+        await source().loadFixture(
+          'icu_db',
+          "CREATE TABLE public.words (w text); INSERT INTO public.words VALUES ('Äpfel'), ('Zebra');",
+        );
+        const result = await migrateByDump(contextFor(source(), target()), requestFor(), planned('icu_db'));
+        expect(result.status, result.message).toBe('done');
+        const locale = (cluster: typeof source) =>
+          cluster().query("SELECT datlocprovider, daticulocale, datcollate FROM pg_database WHERE datname = 'icu_db'");
+        expect(await locale(target)).toEqual(await locale(source));
+        expect(await locale(target)).toEqual([{ datlocprovider: 'i', daticulocale: 'de-DE', datcollate: 'C' }]);
+      });
+    }
+
     it('copies the database settings and keeps the owner', async () => {
       const [row] = await target().query<{ owner: string; settings: string[] }>(
         `SELECT pg_get_userbyid(datdba) AS owner,
