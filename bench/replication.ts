@@ -6,13 +6,14 @@
  *
  *   npx tsx bench/replication.ts                # scale 70 (~1 GB database), jobs 4; writes docs/PERFORMANCE.md
  *   npx tsx bench/replication.ts --scale 5      # quick run (~75 MB)
- *   options: --scale N  --jobs N  --runs N (each run: native, then pg-migrate)  --no-write (print only)
+ *   options: --scale N  --jobs N  --runs N (order alternates; median reported)  --no-write (print only)
  *
  * Native timing: from CREATE SUBSCRIPTION until every pg_subscription_rel row is 'r'. Ours: from the call until it
  * returns in sync (includes target database creation, pre-data, publication, slot, COPY, post-data, subscription).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConnectionString } from '../core/connection.js';
@@ -30,7 +31,7 @@ const flag = (name: string, fallback: number) => {
 };
 const scale = flag('scale', 70);
 const jobs = flag('jobs', 4);
-const runs = flag('runs', 1);
+const runs = flag('runs', 3);
 const write = !args.includes('--no-write');
 const BIN = '/usr/lib/postgresql/15/bin';
 const DB = 'bench';
@@ -125,6 +126,21 @@ async function ours(source: TestCluster, target: TestCluster): Promise<{ ms: num
   return { ms, message: result.message };
 }
 
+/** A checkpoint on both servers, so one measurement does not pay for the previous one's dirty buffers. */
+async function settle(source: TestCluster, target: TestCluster): Promise<void> {
+  await Promise.all([source.query('CHECKPOINT'), target.query('CHECKPOINT')]);
+}
+
+/** The target holds exactly the source's rows (not timed): a fast result that copied less would be no result. */
+async function checkCounts(source: TestCluster, target: TestCluster): Promise<void> {
+  for (const table of ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history']) {
+    const sql = `SELECT count(*)::bigint::text AS n FROM ${table}`;
+    const [a] = await source.query<{ n: string }>(sql, [], DB);
+    const [b] = await target.query<{ n: string }>(sql, [], DB);
+    if (a?.n !== b?.n) throw new Error(`${table}: source ${a?.n} rows, target ${b?.n}`);
+  }
+}
+
 /** Removes what a pg-migrate run created, so that the next run starts from the same state. */
 async function reset(source: TestCluster, target: TestCluster): Promise<void> {
   const ctx = {
@@ -149,7 +165,10 @@ function section(rows: string[][], bytes: number): string {
     `scale ${scale} (${(bytes / 1024 ** 3).toFixed(2)} GiB database), \`--jobs ${jobs}\`. Native: \`CREATE SUBSCRIPTION … copy_data = true\``,
     'into a target whose tables and primary keys exist (the usual way). pg-migrate: `migrateByReplication` from',
     'nothing (target database, pre-data, publication, slot with exported snapshot, parallel COPY under it,',
-    'post-data, subscription with `copy_data = false`). Goal: at most 0.75× native.',
+    'post-data, subscription with `copy_data = false`). Goal: at most 0.75× native. The order alternates between',
+    "runs, each measurement starts after a CHECKPOINT on both servers, and after each pg-migrate run every table's",
+    `row count is compared with the source. Load average when the run began: ${loadavg()[0]?.toFixed(1)} (the machine`,
+    'is shared with other test runs: single runs vary, read the median).',
     '',
     '| run | native copy_data = true | pg-migrate fast start | ratio |',
     '|---|---:|---:|---:|',
@@ -188,21 +207,44 @@ try {
   const bytes = Number(size?.b ?? 0);
   console.log(`source database: ${(bytes / 1024 ** 2).toFixed(0)} MiB`);
   const rows: string[][] = [];
+  const ratios: number[] = [];
   for (let run = 1; run <= runs; run++) {
-    const nativeMs = await native(source, target);
-    console.log(`run ${run}: native copy_data = true: ${(nativeMs / 1000).toFixed(1)} s`);
-    const mine = await ours(source, target);
-    console.log(`run ${run}: pg-migrate: ${(mine.ms / 1000).toFixed(1)} s (${mine.message})`);
+    // Alternate the order (odd runs: native first) and start each measurement after a checkpoint on both servers.
+    const measureNative = async () => {
+      await settle(source, target);
+      return native(source, target);
+    };
+    const measureOurs = async () => {
+      await settle(source, target);
+      const mine = await ours(source, target);
+      await checkCounts(source, target);
+      return mine;
+    };
+    let nativeMs: number;
+    let mine: { ms: number; message: string };
+    if (run % 2 === 1) {
+      nativeMs = await measureNative();
+      mine = await measureOurs();
+    } else {
+      mine = await measureOurs();
+      nativeMs = await measureNative();
+    }
     const ratio = mine.ms / nativeMs;
-    console.log(`run ${run}: ratio ${ratio.toFixed(2)}× (goal <= 0.75×)`);
+    ratios.push(ratio);
+    console.log(
+      `run ${run}: native ${(nativeMs / 1000).toFixed(1)} s, pg-migrate ${(mine.ms / 1000).toFixed(1)} s, ratio ${ratio.toFixed(2)}×`,
+    );
     rows.push([
-      `${new Date().toISOString().slice(0, 10)} #${run}`,
+      `${new Date().toISOString().slice(0, 10)} #${run} (${run % 2 === 1 ? 'native first' : 'pg-migrate first'})`,
       `${(nativeMs / 1000).toFixed(1)} s`,
       `${(mine.ms / 1000).toFixed(1)} s`,
       `${ratio.toFixed(2)}×`,
     ]);
-    if (run < runs) await reset(source, target);
+    await reset(source, target);
   }
+  const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 0;
+  console.log(`median ratio: ${median.toFixed(2)}× (goal <= 0.75×)`);
+  rows.push(['**median**', '', '', `**${median.toFixed(2)}×**`]);
   if (write) writeSection(section(rows, bytes));
 } finally {
   source.stop();

@@ -37,6 +37,9 @@ export interface Plan {
  *   `replicationOnly` means "could not be verified" and counts the same.
  * - `source-databases` passes with `details.databases`: the selection, in order. Without it the plan blocks.
  * - `target-databases` gives `details.targetExists` per database.
+ * - Many per-database passes of one check are merged into one result (core/checks/check.ts `compactPasses`):
+ *   `details.databases` lists the databases it passes for, and for target-databases `details.existing` those that
+ *   exist on the target.
  * - `primary-keys` gives `details.tables` (`schema.table`) per database: with consent they get REPLICA IDENTITY FULL.
  * - Replication needs positive evidence: a `pass` of replication-preconditions for the database, a `pass` of
  *   replication-slots, and a `pass` or (consented) `warn` of primary-keys for the database.
@@ -88,7 +91,10 @@ export function buildPlan(
   const names = stringList(selection?.details?.databases);
   const databases = names.map((name): PlannedDatabase => {
     const targetExists = checks.some(
-      (r) => r.id === 'target-databases' && r.database === name && r.details?.targetExists === true,
+      (r) =>
+        r.id === 'target-databases' &&
+        ((r.database === name && r.details?.targetExists === true) ||
+          (r.database === undefined && stringList(r.details?.existing).includes(name))),
     );
     if (request.method === 'dump') {
       return {
@@ -108,7 +114,9 @@ export function buildPlan(
         (r) =>
           r.id === id &&
           (r.status === 'pass' || (id === 'primary-keys' && r.status === 'warn')) &&
-          (id === 'replication-slots' || r.database === name),
+          (id === 'replication-slots' ||
+            r.database === name ||
+            (r.database === undefined && stringList(r.details?.databases).includes(name))),
       );
       if (!evidence && !problems.some((p) => p.id === id)) reasons.push(`${id}: no passing result for this database`);
     }

@@ -67,3 +67,41 @@ export function buildReport(input: ReportInput): Report {
     databases,
   };
 }
+
+/** Step Functions caps a Fail state's cause at 32,768 characters. */
+export const MAX_CAUSE_CHARS = 32_000;
+
+/**
+ * The report as the JSON cause of the Fail state a failed run ends in. Built in the Report Lambda (not with
+ * `States.JsonToString`, which the local interpreter mis-escapes), and kept under `limit` characters: when the
+ * whole report is too long, check details go first, then passing checks, then per-table verification; the
+ * result is always valid JSON of a {@link Report}.
+ */
+export function reportCause(report: Report, limit = MAX_CAUSE_CHARS): string {
+  const full = JSON.stringify(report);
+  if (full.length <= limit) return full;
+  const withoutDetails: Report = { ...report, checks: report.checks.map(({ details: _details, ...c }) => c) };
+  const candidates: Report[] = [
+    withoutDetails,
+    { ...withoutDetails, checks: withoutDetails.checks.filter((c) => c.status !== 'pass') },
+    {
+      ...withoutDetails,
+      checks: withoutDetails.checks.filter((c) => c.status === 'fail'),
+      databases: report.databases.map(({ verification: _verification, ...d }) => d),
+    },
+  ];
+  for (const candidate of candidates) {
+    const text = JSON.stringify(candidate);
+    if (text.length <= limit) return text;
+  }
+  return JSON.stringify({
+    ok: report.ok,
+    action: report.action,
+    durationMs: report.durationMs,
+    checks: [],
+    roles: [],
+    databases: report.databases.map((d) => ({ name: d.name, method: d.method, status: d.status, error: d.error })),
+    truncated:
+      'the full report exceeds the Step Functions cause limit; see the Report state output in the execution history',
+  }).slice(0, limit);
+}

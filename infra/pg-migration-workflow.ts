@@ -34,9 +34,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CHECK_IDS } from '../core/checks/ids.js';
+import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { ERROR_NAMES } from '../core/errors.js';
 import { parseRequest } from '../core/request.js';
 import { preCheckStateName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
+
+/** The PostgreSQL client tools major in the task image (tasks/Dockerfile `ARG PG_MAJOR`). */
+export const TASK_IMAGE_PG_MAJOR = 17;
 
 /** The repository root (infra/ is one level down): entries and the task's Docker build context. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -219,6 +223,9 @@ export class PgMigrationWorkflow extends Construct {
       functions[name] = this.createFunction(name, environment, retention);
     }
     this.functions = functions;
+    // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
+    // client tools major from here (tasks/Dockerfile ARG PG_MAJOR).
+    functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, String(TASK_IMAGE_PG_MAJOR));
     // The disk-space check reads the target's FreeStorageSpace (RDS / Aurora) from CloudWatch.
     functions.precheck.addToRolePolicy(
       new iam.PolicyStatement({
@@ -599,19 +606,14 @@ export class PgMigrationWorkflow extends Construct {
         databases,
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       },
-      '$.report',
+      '$.result',
     );
-    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.report' });
+    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.result.report' });
     const runFailed = new sfn.Fail(this, S.runFailed, {
       stateName: S.runFailed,
       error: RUN_FAILED_ERROR,
-      causePath: '$.failure.cause',
-    });
-    // The cause is built in a Pass: the local interpreter takes no intrinsic function in CausePath.
-    const serializeReport = new sfn.Pass(this, S.serializeReport, {
-      stateName: S.serializeReport,
-      parameters: { cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.report')) },
-      resultPath: '$.failure',
+      // The Report Lambda serializes the cause: States.JsonToString is mis-escaped by the local interpreter.
+      causePath: '$.result.cause',
     });
     const unknownAction = new sfn.Fail(this, S.unknownAction, {
       stateName: S.unknownAction,
@@ -623,8 +625,8 @@ export class PgMigrationWorkflow extends Construct {
 
     report.next(
       new sfn.Choice(this, S.routeReport, { stateName: S.routeReport })
-        .when(sfn.Condition.booleanEquals('$.report.ok', true), succeeded)
-        .otherwise(serializeReport.next(runFailed)),
+        .when(sfn.Condition.booleanEquals('$.result.report.ok', true), succeeded)
+        .otherwise(runFailed),
     );
     verify.next(report);
     abort.next(report);

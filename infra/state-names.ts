@@ -66,15 +66,13 @@ export const STATE_NAMES = {
   useDiscovered: 'UseDiscovered',
   /** Lambda `lambdas/abort.ts` → `$.databases`. */
   abort: 'Abort',
-  /** Lambda `lambdas/report.ts` → `$.report`. */
+  /** Lambda `lambdas/report.ts` → `$.result` (`{ report, cause }`). */
   report: 'Report',
-  /** Choice on `$.report.ok`. */
+  /** Choice on `$.result.report.ok`. */
   routeReport: 'RouteReport',
   /** Succeed; the execution output is the report. */
   succeeded: 'Succeeded',
-  /** Pass: the report as JSON → `$.failure.cause`. */
-  serializeReport: 'SerializeReport',
-  /** Fail, error `PgMigrate.RunFailed`, cause the report as JSON. */
+  /** Fail, error `PgMigrate.RunFailed`, cause the report as JSON (`$.result.cause`). */
   runFailed: 'RunFailed',
   /** Fail for an action the state machine does not know (ResolveRequest should have rejected it). */
   unknownAction: 'UnknownAction',

@@ -1,7 +1,10 @@
-/** `Report`: everything the run produced → the {@link Report} (the execution's output). */
+/**
+ * `Report`: everything the run produced → the {@link Report} (the execution's output), plus the report as the JSON
+ * cause a failed run's Fail state carries.
+ */
 import type { Plan } from '../core/plan.js';
 import type { Action, CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
-import { buildReport } from '../core/report-builder.js';
+import { buildReport, reportCause } from '../core/report-builder.js';
 import { powertoolsLogger } from './shared/logger.js';
 
 const logger = powertoolsLogger();
@@ -17,7 +20,13 @@ export interface ReportEvent {
   readonly databases?: readonly DatabaseResult[];
 }
 
-export function handler(event: ReportEvent): Promise<Report> {
+export interface ReportResult {
+  readonly report: Report;
+  /** The report as JSON, within the Fail cause limit. */
+  readonly cause: string;
+}
+
+export function handler(event: ReportEvent): Promise<ReportResult> {
   return Promise.resolve().then(() => {
     const report = buildReport({
       action: event.action,
@@ -28,6 +37,6 @@ export function handler(event: ReportEvent): Promise<Report> {
       ...(event.databases ? { databases: event.databases } : {}),
     });
     logger.info('report built', { ok: report.ok, action: report.action, durationMs: report.durationMs });
-    return report;
+    return { report, cause: reportCause(report) };
   });
 }

@@ -58,6 +58,33 @@ export function result(
   };
 }
 
+/**
+ * Per-database `pass` results are merged into one when there are more than this many: a server with hundreds of
+ * databases must not overflow the state machine's 256 KiB payloads. Below it, each database keeps its own message.
+ */
+export const COMPACT_PASSES_ABOVE = 10;
+
+/**
+ * Pure: merges the per-database passes of one check into a single result (no `database`) with
+ * `details.databases` (the names) and, for target-databases, `details.existing` (those with `targetExists`).
+ * Other results (warn, fail, skip, database-less) stay as they are, in order, after the merged one.
+ */
+export function compactPasses(id: CheckId, results: CheckResult[], above = COMPACT_PASSES_ABOVE): CheckResult[] {
+  const passes = results.filter((r) => r.status === 'pass' && r.database !== undefined);
+  if (passes.length <= above) return results;
+  const names = passes.map((r) => r.database!);
+  const existing = passes.filter((r) => r.details?.targetExists === true).map((r) => r.database!);
+  const merged = result(
+    id,
+    'pass',
+    `${names.length} databases pass: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`,
+    {
+      details: { databases: names, ...(id === 'target-databases' ? { existing } : {}) },
+    },
+  );
+  return [merged, ...results.filter((r) => !passes.includes(r))];
+}
+
 /** Pure: what to do when a check could not gather its facts. */
 export function skipRemedy(err: unknown): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
@@ -88,7 +115,7 @@ export function defineCheck<F>(check: Check<F>): RunnableCheck<F> {
         return [result(check.id, 'skip', `could not run: ${describeError(err)}`, { remedy: skipRemedy(err) })];
       }
       try {
-        return check.evaluate(facts, request);
+        return compactPasses(check.id, check.evaluate(facts, request));
       } catch (err) {
         // A defect in an evaluation must not stop the other checks: report it.
         ctx.logger.error('check evaluation failed', { check: check.id, error: describeError(err) });

@@ -95,6 +95,7 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
     }
     const targetHas = new Map((onTarget?.ok ? onTarget.value : []).map((e) => [e.name, e.version]));
     const notes: string[] = [];
+    const outdated: { name: string; have: string; want: string }[] = [];
     let failed = false;
     for (const ext of source.value) {
       if (ext.name === 'plpgsql' && !targetHas.has(ext.name)) {
@@ -165,11 +166,26 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
         );
         continue;
       }
-      notes.push(
-        `${ext.name} ${ext.version} (${have !== undefined ? `installed ${have}, to be updated` : 'installable'} ${routes[0]})`,
-      );
+      if (have !== undefined) {
+        outdated.push({ name: ext.name, have, want: ext.version });
+        continue;
+      }
+      notes.push(`${ext.name} ${ext.version} (installable ${routes[0]})`);
     }
-    if (!failed) {
+    if (!failed && outdated.length > 0) {
+      out.push(
+        result(
+          'extensions',
+          'warn',
+          `"${database}" on the target has older extension version(s) installed: ${outdated.map((o) => `${o.name} ${o.have} (source ${o.want})`).join(', ')}`,
+          {
+            database,
+            remedy: `run ${outdated.map((o) => `ALTER EXTENSION ${o.name} UPDATE`).join('; ')} in "${database}" on the target before migrating (the newer version is available there)`,
+            details: { extensions: source.value, outdated },
+          },
+        ),
+      );
+    } else if (!failed) {
       out.push(
         result(
           'extensions',

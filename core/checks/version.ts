@@ -7,10 +7,25 @@ import type { CheckResult } from '../report.js';
 import { defineCheck, result } from './check.js';
 import { collectServerFacts, majorOf } from './facts.js';
 
+/**
+ * On AWS the check runs in a Lambda, but pg_dump runs in the Fargate task: the deployment sets this variable on the
+ * PreChecks Lambda to the major version of the task image's client tools (tasks/Dockerfile `PG_MAJOR`), and the check
+ * uses it instead of looking for local binaries.
+ */
+export const TASK_PG_MAJOR_ENV = 'PG_MIGRATE_TASK_PG_MAJOR';
+
+function taskToolsMajor(): number | undefined {
+  const text = process.env[TASK_PG_MAJOR_ENV];
+  if (text === undefined || text.trim() === '') return undefined;
+  const major = Number(text.trim().split('.')[0]);
+  return Number.isInteger(major) && major >= 10 ? major : undefined;
+}
+
 export interface VersionFacts {
   readonly source: { readonly versionNum: number; readonly version: string };
   readonly target: { readonly versionNum: number; readonly version: string };
-  readonly tools?: PgTools;
+  /** The tools the dump will use; `inTaskImage` when they live in the Fargate task image, not here. */
+  readonly tools?: PgTools & { readonly inTaskImage?: boolean };
   /** Where the tools were looked for (for the message). */
   readonly searched: string;
 }
@@ -21,13 +36,15 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
   const details = {
     source: facts.source.version,
     target: facts.target.version,
-    ...(facts.tools
-      ? {
-          pgDump: `${facts.tools.dir}/pg_dump`,
-          pgRestore: `${facts.tools.dir}/pg_restore`,
-          toolsVersion: facts.tools.version,
-        }
-      : {}),
+    ...(facts.tools?.inTaskImage
+      ? { toolsVersion: facts.tools.version, toolsIn: 'task image' }
+      : facts.tools
+        ? {
+            pgDump: `${facts.tools.dir}/pg_dump`,
+            pgRestore: `${facts.tools.dir}/pg_restore`,
+            toolsVersion: facts.tools.version,
+          }
+        : {}),
   };
   const out: CheckResult[] = [];
   if (targetMajor < sourceMajor) {
@@ -50,7 +67,9 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
         'fail',
         `no pg_dump / pg_restore of version ${sourceMajor} or newer found (searched ${facts.searched})`,
         {
-          remedy: `install the PostgreSQL ${Math.max(sourceMajor, targetMajor)} client tools (e.g. apt-get install postgresql-client-${Math.max(sourceMajor, targetMajor)}) or set PG_MIGRATE_PG_BIN to their directory`,
+          remedy: facts.searched.includes(TASK_PG_MAJOR_ENV)
+            ? `rebuild the task image with client tools ${Math.max(sourceMajor, targetMajor)} or newer (tasks/Dockerfile, build argument PG_MAJOR) and set ${TASK_PG_MAJOR_ENV} accordingly`
+            : `install the PostgreSQL ${Math.max(sourceMajor, targetMajor)} client tools (e.g. apt-get install postgresql-client-${Math.max(sourceMajor, targetMajor)}) or set PG_MIGRATE_PG_BIN to their directory`,
           details,
         },
       ),
@@ -61,7 +80,7 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
       result(
         'version',
         'pass',
-        `source PostgreSQL ${facts.source.version}, target ${facts.target.version}; pg_dump / pg_restore ${facts.tools?.version ?? ''} from ${facts.tools?.dir ?? ''}`,
+        `source PostgreSQL ${facts.source.version}, target ${facts.target.version}; pg_dump / pg_restore ${facts.tools?.version ?? ''} ${facts.tools?.inTaskImage ? 'in the Fargate task image' : `from ${facts.tools?.dir ?? ''}`}`,
         { details },
       ),
     );
@@ -76,7 +95,19 @@ export const versionCheck = defineCheck<VersionFacts>({
       collectServerFacts(ctx.source, request),
       collectServerFacts(ctx.target, request),
     ]);
-    const tools = await findPgTools(majorOf(source.versionNum));
+    const sourceMajor = majorOf(source.versionNum);
+    const task = taskToolsMajor();
+    if (task !== undefined) {
+      return {
+        source: { versionNum: source.versionNum, version: source.version },
+        target: { versionNum: target.versionNum, version: target.version },
+        ...(task >= sourceMajor
+          ? { tools: { dir: 'task image', version: String(task), major: task, inTaskImage: true } }
+          : {}),
+        searched: `${TASK_PG_MAJOR_ENV}=${task} (the Fargate task image)`,
+      };
+    }
+    const tools = await findPgTools(sourceMajor);
     const path = pgToolsSearchPath();
     const searched = [
       ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),

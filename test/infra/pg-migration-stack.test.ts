@@ -180,14 +180,14 @@ describe('the state machine definition', () => {
 
   it('ends a run whose report is not ok in a Fail state with the report as cause, and returns the report otherwise', () => {
     expect(state(S.routeReport)).toMatchObject({
-      Choices: [{ Variable: '$.report.ok', BooleanEquals: true, Next: S.succeeded }],
-      Default: S.serializeReport,
+      Choices: [{ Variable: '$.result.report.ok', BooleanEquals: true, Next: S.succeeded }],
+      Default: S.runFailed,
     });
-    expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.report' });
+    expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.result.report' });
     expect(state(S.runFailed)).toMatchObject({
       Type: 'Fail',
       Error: 'PgMigrate.RunFailed',
-      CausePath: '$.failure.cause',
+      CausePath: '$.result.cause',
     });
   });
 
@@ -215,6 +215,16 @@ describe('the resources', () => {
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({ PG_MIGRATE_ALLOW_PLAIN_URIS: 'false', PGSSLMODE: 'require' });
     }
+  });
+
+  it("tells the pre-check Lambda the task image's pg_dump major (the version check cannot find pg_dump in a Lambda)", () => {
+    const withMajor = Object.values(json.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties as { Environment?: { Variables?: Record<string, string> } }).Environment?.Variables
+          ?.PG_MIGRATE_TASK_PG_MAJOR === '17',
+    );
+    expect(withMajor).toHaveLength(1);
   });
 
   it('grants secret reads only on the given secrets and the allowed pattern, never to resolve and plan', () => {

@@ -79,6 +79,11 @@ function taskInput(input: Obj): Obj {
   return JSON.parse(value) as Obj;
 }
 
+/** What the Report Lambda returns: the report, and the report as the Fail state's JSON cause. */
+function asReportResult(report: Obj): Obj {
+  return { report, cause: JSON.stringify(report) };
+}
+
 async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> {
   const calls: string[] = [];
   const inputs = new Map<string, Obj>();
@@ -90,7 +95,11 @@ async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> 
     ),
     [S.report]: (i) => {
       const databases = i.databases as Obj[];
-      return { ok: databases.every((d) => d.status !== 'failed'), action: i.action as string, databases };
+      return asReportResult({
+        ok: databases.every((d) => d.status !== 'failed'),
+        action: i.action as string,
+        databases,
+      });
     },
   };
   const all = { ...defaults, ...handlers };
@@ -248,12 +257,13 @@ describe('the state machine on the local interpreter', () => {
       { action: 'migrate' },
       {
         [S.plan]: () => ({ blocked: true, blockers: [{ id: 'version' }], checks: [], databases: [] }),
-        [S.report]: () => ({ ok: false, action: 'migrate', databases: [] }),
+        [S.report]: () => asReportResult({ ok: false, action: 'migrate', databases: [] }),
       },
     );
     expect(calls).not.toContain(S.roles);
     expect(calls).not.toContain(S.migrateDatabase);
     expect(error?.name).toBe(RUN_FAILED_ERROR);
+    expect(JSON.parse(error?.message ?? '')).toEqual({ ok: false, action: 'migrate', databases: [] });
   });
 
   it('polls replication until in sync, then cuts over and verifies when cutover is requested', async () => {

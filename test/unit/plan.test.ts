@@ -186,6 +186,24 @@ describe('buildPlan', () => {
     ]);
   });
 
+  it('reads merged passes (many databases): evidence from details.databases, targetExists from details.existing', () => {
+    const plan = buildPlan(auto, [
+      selection('a', 'b', 'c'),
+      slots,
+      [r('replication-preconditions', 'pass', { details: { databases: ['a', 'b', 'c'] } })],
+      [
+        r('primary-keys', 'pass', { details: { databases: ['a', 'c'] } }),
+        r('primary-keys', 'fail', { database: 'b', details: { replicationOnly: true, tables: ['public.t'] } }),
+      ],
+      [r('target-databases', 'pass', { details: { databases: ['a', 'b', 'c'], existing: ['b'] } })],
+    ]);
+    expect(plan.databases.map((d) => [d.name, d.method, d.targetExists])).toEqual([
+      ['a', 'replication', false],
+      ['b', 'dump', true],
+      ['c', 'replication', false],
+    ]);
+  });
+
   it('lists a shared replication blocker once when replication is forced', () => {
     const shared = r('replication-slots', 'fail', { details: { replicationOnly: true, databases: ['a', 'b'] } });
     const plan = buildPlan({ method: 'replication', replicaIdentityFull: false }, [

@@ -21,13 +21,47 @@ export interface CutoverOptions {
   readonly steps?: Partial<ReplicationSteps>;
 }
 
+/** `0/16B3748` → bytes. */
+export function parseLsn(lsn: string): bigint {
+  const [high, low] = lsn.split('/');
+  return (BigInt(`0x${high ?? '0'}`) << 32n) + BigInt(`0x${low ?? '0'}`);
+}
+
+export function formatLsn(value: bigint): string {
+  return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+/** `16MB` / `8kB` / plain bytes → bytes. */
+function parseSize(text: string): number {
+  const match = /^(\d+)\s*(kB|MB|GB)?$/.exec(text.trim());
+  if (!match) return Number(text);
+  const unit = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[match[2] as 'kB' | 'MB' | 'GB'] ?? 1;
+  return Number(match[1]) * unit;
+}
+
+/**
+ * The end of the WAL written so far, from the insert position: every commit made before cutover (also with
+ * `synchronous_commit = off`, whose commit records may not be written yet — `pg_current_wal_lsn()` would miss them)
+ * ends at or before it. At a page boundary the insert position points past the next page's header, which no record
+ * ends in: step back over the header so an idle source can be confirmed. Pure; exported for tests.
+ */
+export function endOfWrittenWal(insert: bigint, blockSize: number, segmentSize: number): bigint {
+  if (insert % BigInt(segmentSize) === 40n) return insert - 40n; // long page header (segment start)
+  if (insert % BigInt(blockSize) === 24n) return insert - 24n; // short page header
+  return insert;
+}
+
 /** Waits until in sync and the slot confirmed `lsn`; TimeoutError (nothing dropped) at the deadline. */
 async function waitForLsn(ctx: RunContext, request: Request, database: string, deadline: number): Promise<SyncState> {
   const names = replicationNames(database);
   let state: SyncState = {};
   const cutoverLsn = await withClient(ctx.source, ctx.source.database, async (client) => {
-    const { rows } = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn');
-    return rows[0]!.lsn;
+    const { rows } = await client.query<{ lsn: string; block: string; segment: string }>(
+      `SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn, current_setting('wal_block_size') AS block,
+              current_setting('wal_segment_size') AS segment`,
+    );
+    const row = rows[0]!;
+    return formatLsn(endOfWrittenWal(parseLsn(row.lsn), Number(row.block), parseSize(row.segment)));
   });
   let confirmed = false;
   try {

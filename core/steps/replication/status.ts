@@ -129,7 +129,13 @@ export async function replicationStatus(
       continue;
     }
     const { result, inSync } = await databaseStatus(ctx, request, database.name);
-    results.push(result);
+    // A result of the migration keeps what it measured (rows and bytes copied, its duration).
+    const earlier = 'rows' in database ? (database as DatabaseResult) : undefined;
+    results.push(
+      earlier
+        ? { ...earlier, ...result, rows: earlier.rows, bytes: earlier.bytes, durationMs: earlier.durationMs }
+        : result,
+    );
     allInSync &&= inSync;
   }
   return { databases: results, allInSync };

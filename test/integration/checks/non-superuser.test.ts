@@ -4,13 +4,15 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../../core/checks/index.js';
+import { runCheck, runChecks } from '../../../core/checks/index.js';
+import { buildPlan } from '../../../core/plan.js';
 import { useCluster } from '../../support/vitest.js';
 import { contextFor, only, requestFor, statuses } from './support.js';
 
 const source = useCluster({ version: 15 });
-const target = useCluster({ version: 16 });
+const target = useCluster({ version: 16, settings: { max_logical_replication_workers: 16, max_worker_processes: 24 } });
 const PW = 'reader-pw-1';
+const TENANTS = Array.from({ length: 12 }, (_, i) => `tenant_${String(i + 1).padStart(2, '0')}`);
 
 beforeAll(async () => {
   const s = source();
@@ -27,7 +29,12 @@ beforeAll(async () => {
   );
   await s.createDatabase('locked');
   await s.query('revoke connect on database locked from public');
+  for (const name of TENANTS) {
+    await s.createDatabase(name);
+    await s.loadFixture(name, 'create table accounts (id int primary key, balance numeric);');
+  }
   const t = target();
+  for (const name of TENANTS.slice(0, 2)) await t.createDatabase(name);
   await t.createRole('deployer', { password: PW, createdb: true });
   await t.createRole('admin16', { password: PW, createdb: true, createrole: true });
   await t.createRole('nobody', { password: PW });
@@ -142,5 +149,18 @@ describe('checks with non-superuser users (15 → 16)', () => {
       expect.stringMatching(/cannot see the transactions of \d+ other session/),
     ]);
     await other.query('commit');
+  });
+
+  it('merges the passes of many databases into one result per check, and still plans each database', async () => {
+    const request = requestFor({ dbs: TENANTS });
+    const results = await runChecks(request, contextFor(source().uri(), target().uri()));
+    const languages = results.flat().filter((r) => r.id === 'languages');
+    expect(statuses(languages)).toEqual(['pass']);
+    expect(languages[0]?.details?.databases).toEqual(TENANTS);
+    expect(results.flat().filter((r) => r.database !== undefined && r.status === 'pass')).toEqual([]);
+    const plan = buildPlan(request, results);
+    expect(plan.blocked).toBe(false);
+    expect(plan.databases.map((d) => d.method)).toEqual(TENANTS.map(() => 'replication'));
+    expect(plan.databases.filter((d) => d.targetExists).map((d) => d.name)).toEqual(TENANTS.slice(0, 2));
   });
 });

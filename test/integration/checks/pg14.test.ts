@@ -80,4 +80,18 @@ describe('checks with a PostgreSQL 14 source', () => {
       delete process.env.PG_MIGRATE_PG_BIN;
     }
   });
+
+  it('uses the task image tools named by PG_MIGRATE_TASK_PG_MAJOR (the check runs in a Lambda without pg_dump)', async () => {
+    process.env.PG_MIGRATE_TASK_PG_MAJOR = '17';
+    try {
+      const ctx = contextFor(target16().uri(), target16().uri('template1'));
+      expect(statuses(await runCheck('version', requestFor(), ctx))).toEqual(['pass']);
+      process.env.PG_MIGRATE_TASK_PG_MAJOR = '15';
+      const [tooOld] = await runCheck('version', requestFor(), ctx);
+      expect(tooOld?.status).toBe('fail');
+      expect(tooOld?.message).toMatch(/PG_MIGRATE_TASK_PG_MAJOR=15/);
+    } finally {
+      delete process.env.PG_MIGRATE_TASK_PG_MAJOR;
+    }
+  });
 });

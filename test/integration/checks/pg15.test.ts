@@ -102,6 +102,30 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     expect(JSON.stringify(results)).not.toContain(':pw@');
   });
 
+  it.each([
+    [
+      'the server has no TLS but sslmode=require',
+      (uri: string) => `${uri}?sslmode=require`,
+      /does not support SSL/,
+      /sslmode/,
+    ],
+    [
+      'the database does not exist',
+      (uri: string) => uri.replace(/\/postgres$/, '/no_such_db'),
+      /does not exist/,
+      /name an existing database/,
+    ],
+  ])('fails when %s, with a matching remedy', async (_name, change, message, remedy) => {
+    const results = await runCheck(
+      'connection-target',
+      requestFor(),
+      contextFor(source().uri(), change(target().uri())),
+    );
+    expect(statuses(results)).toEqual(['fail']);
+    expect(results[0]?.message).toMatch(message);
+    expect(results[0]?.remedy).toMatch(remedy);
+  });
+
   it('fails when source and target are the same server under different host names', async () => {
     const s = source();
     const sameServer = contextFor(
@@ -210,6 +234,19 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     const exts = await runCheck('extensions', requestFor({ dbs: ['keyed'] }), ctx());
     expect(statuses(exts)).toEqual(['pass:keyed']);
     expect(exts[0]?.message).toMatch(/hstore/);
+  });
+
+  it('warns when an existing target database has an older extension version', async () => {
+    await target().createDatabase('keyed');
+    try {
+      await target().query("create extension hstore version '1.4'", [], 'keyed');
+      const results = await runCheck('extensions', requestFor({ dbs: ['keyed'] }), ctx());
+      expect(statuses(results)).toEqual(['warn:keyed']);
+      expect(results[0]?.message).toMatch(/hstore 1\.4 \(source 1\.8\)/);
+      expect(results[0]?.remedy).toMatch(/ALTER EXTENSION hstore UPDATE/);
+    } finally {
+      await target().dropDatabase('keyed');
+    }
   });
 
   it('fails primary-keys for a table without key, and with consent lists it for REPLICA IDENTITY FULL', async () => {

@@ -40,6 +40,10 @@ describe('the replication Lambda handlers and the task dispatcher', () => {
     expect(state.allInSync).toBe(true);
     expect(state.databases).toMatchObject([{ name: 'shop', status: 'replicating' }]);
 
+    const looped = await status({ request, databases: [migrated] });
+    expect(looped.databases).toMatchObject([{ name: 'shop', status: 'replicating', rows: migrated.rows }]);
+    expect(migrated.rows).toBeGreaterThan(20_000);
+
     const verified = await verify({ request: { ...request, action: 'migrate' }, databases: state.databases });
     expect(verified[0]?.verification?.length).toBeGreaterThan(0);
     expect(verified[0]?.status).toBe('replicating');

@@ -54,6 +54,9 @@ describe('replication 15 → 15 with a live writer', () => {
       expect(result.message).toMatch(/fast start.*; in sync/);
     }
     expect(await identity('public.events')).toBe('f');
+    // A re-run of a complete set-up reuses it.
+    const again = await migrateByReplication(ctx, request, shop);
+    expect(again.message).toMatch(/^replication already set up; in sync/);
 
     // Replication carries the writer's changes while it keeps going; status and discovery see both databases.
     await writer.advance(300);
@@ -68,6 +71,13 @@ describe('replication 15 → 15 with a live writer', () => {
     await writer.stop();
     expect(writer.errors).toEqual([]);
     expect(writer.ops).toBeGreaterThan(350);
+    // Changes to a partitioned table travel through its partitions.
+    await source().query(
+      `INSERT INTO "Acc ounts".moves VALUES (9001, '2026-06-01', 5); UPDATE "Acc ounts".moves SET cents = -1 WHERE id < 10;
+       DELETE FROM "Acc ounts".moves WHERE id BETWEEN 10 AND 20; UPDATE "Acc ounts"."Balance" SET cents = 0 WHERE id = 1`,
+      [],
+      LEDGER_DB,
+    );
 
     for (const database of [shop, ledger]) {
       const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, database);
@@ -85,6 +95,27 @@ describe('replication 15 → 15 with a live writer', () => {
     // Abort after cutover finds nothing and changes nothing.
     const aborted = await abortReplication(ctx, { ...request, action: 'abort' });
     expect(aborted.every((d) => d.status === 'skipped')).toBe(true);
+  });
+
+  it('cuts over only after writes committed asynchronously just before cutover have arrived', async () => {
+    // synchronous_commit = off (the harness default) and a slow WAL writer: the last commit's record is not yet
+    // written when cutover starts, so pg_current_wal_lsn() is before it; cutover must still wait for it.
+    await source().setConfig({ wal_writer_delay: '5s' });
+    try {
+      await source().createDatabase('async');
+      await source().loadFixture('async', SHOP_SCHEMA + SHOP_DATA);
+      const ctx = runContext(source(), target());
+      const request = replicationRequest(source(), target(), { replicaIdentityFull: true });
+      expect((await migrateByReplication(ctx, request, planned('async'))).status).toBe('replicating');
+      await source().query("INSERT INTO items (name, price) VALUES ('last', 1)", [], 'async');
+      const done = await cutoverDatabase(ctx, { ...request, action: 'cutover' }, planned('async'));
+      expect(done.status, done.message).toBe('done');
+      expect(await target().query("SELECT name FROM items WHERE name = 'last'", [], 'async')).toEqual([
+        { name: 'last' },
+      ]);
+    } finally {
+      await source().setConfig({ wal_writer_delay: '200ms' });
+    }
   });
 
   it('fails when a table has neither key nor consent, before creating anything', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineCheck, result, skipRemedy } from '../../../core/checks/check.js';
+import { compactPasses, defineCheck, result, skipRemedy } from '../../../core/checks/check.js';
 import { Semaphore } from '../../../core/checks/facts.js';
 import { CHECK_IDS, runCheck } from '../../../core/checks/index.js';
 import { parseConnectionString } from '../../../core/connection.js';
@@ -108,5 +108,38 @@ describe('Semaphore', () => {
       }),
     );
     expect(peak).toBe(2);
+  });
+});
+
+describe('compactPasses', () => {
+  const pass = (database: string, targetExists?: boolean) =>
+    result('target-databases', 'pass', `${database} ok`, {
+      database,
+      ...(targetExists !== undefined ? { details: { targetExists } } : {}),
+    });
+  it.each([
+    [3, 10, 3],
+    [10, 10, 10],
+    [11, 10, 1],
+    [4, 2, 1],
+  ])('%i passes with a limit of %i give %i result(s)', (count, above, expected) => {
+    const results = Array.from({ length: count }, (_, i) => pass(`db${i}`));
+    expect(compactPasses('target-databases', results, above)).toHaveLength(expected);
+  });
+
+  it('keeps warnings and failures, and lists the databases and those that exist', () => {
+    const results = [
+      pass('a', true),
+      pass('b', false),
+      pass('c', true),
+      result('target-databases', 'fail', 'x', { database: 'd' }),
+    ];
+    const compact = compactPasses('target-databases', results, 2);
+    expect(compact.map((r) => r.status)).toEqual(['pass', 'fail']);
+    expect(compact[0]).toMatchObject({
+      message: '3 databases pass: a, b, c',
+      details: { databases: ['a', 'b', 'c'], existing: ['a', 'c'] },
+    });
+    expect(compact[0]?.database).toBeUndefined();
   });
 });

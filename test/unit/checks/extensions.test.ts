@@ -82,8 +82,8 @@ describe('evaluateExtensions', () => {
     [
       'installed older, newer available',
       { targetInstalled: [{ database: 'a', facts: ok([{ name: 'hstore', version: '1.7' }]) }] },
-      ['pass:a'],
-      /to be updated/,
+      ['warn:a'],
+      /older extension version\(s\) installed: hstore 1\.7 \(source 1\.8\)/,
     ],
     [
       'missing on the target',
@@ -139,6 +139,14 @@ describe('evaluateExtensions', () => {
     const results = evaluateExtensions({ ...base, ...overrides });
     expect(statuses(results)).toEqual(expected);
     if (message) expect(results[0]?.message).toMatch(message);
+  });
+
+  it('tells how to update an outdated extension on the target', () => {
+    const [r] = evaluateExtensions({
+      ...base,
+      targetInstalled: [{ database: 'a', facts: ok([{ name: 'hstore', version: '1.7' }]) }],
+    });
+    expect(r?.remedy).toMatch(/ALTER EXTENSION hstore UPDATE in "a"/);
   });
 
   it('names extension and database in a failure', () => {

@@ -15,6 +15,11 @@ describe('the ResolveRequest handler', () => {
     });
   });
 
+  it('returns a request the next states can parse again unchanged', async () => {
+    const request = await resolveHandler({ ...input, dbs: ['shop'], method: 'dump' });
+    await expect(resolveHandler(JSON.parse(JSON.stringify(request)))).resolves.toEqual(request);
+  });
+
   it('fails when the input is bad, with the PgMigrate.BadInput name the state machine matches', async () => {
     await expect(resolveHandler({ ...input, method: 'teleport', extra: 1 })).rejects.toMatchObject({
       name: 'PgMigrate.BadInput',
@@ -41,13 +46,14 @@ describe('the Plan handler', () => {
 
 describe('the Report handler', () => {
   it('builds the report from what the run produced', async () => {
-    const report = await reportHandler({
+    const { report, cause } = await reportHandler({
       action: 'check',
       request: input,
       startedAt: new Date(Date.now() - 50).toISOString(),
-      checks: [[{ id: 'extensions', status: 'fail', database: 'a', message: 'x', remedy: 'y' }]],
+      checks: [[{ id: 'extensions', status: 'fail', database: 'a "quoted" \\ name', message: 'x', remedy: 'y' }]],
     });
     expect(report).toMatchObject({ ok: false, action: 'check', roles: [], databases: [] });
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(cause)).toEqual(report);
   });
 });

@@ -27,6 +27,30 @@ describe('evaluateVersion', () => {
   });
 });
 
+describe('evaluateVersion with the task image tools', () => {
+  it('names the task image instead of a directory', () => {
+    const [r] = evaluateVersion({
+      source: v(140011),
+      target: v(160002),
+      tools: { dir: 'task image', version: '17', major: 17, inTaskImage: true },
+      searched: 'PG_MIGRATE_TASK_PG_MAJOR=17 (the Fargate task image)',
+    });
+    expect(r?.status).toBe('pass');
+    expect(r?.message).toMatch(/pg_restore 17 in the Fargate task image/);
+    expect(r?.details).toMatchObject({ toolsVersion: '17', toolsIn: 'task image' });
+  });
+
+  it('fails when the task image is too old, with a rebuild remedy', () => {
+    const results = evaluateVersion({
+      source: v(170002),
+      target: v(170002),
+      searched: 'PG_MIGRATE_TASK_PG_MAJOR=16 (the Fargate task image)',
+    });
+    expect(results.map((r) => r.status)).toEqual(['fail']);
+    expect(results[0]?.remedy).toMatch(/rebuild the task image/);
+  });
+});
+
 describe('parsePgDumpVersion', () => {
   it.each([
     ['pg_dump (PostgreSQL) 15.8 (Debian 15.8-1.pgdg120+1)', { version: '15.8', major: 15 }],
