@@ -125,6 +125,17 @@ export function toolErrorSummary(stderr: string, max = 20): string {
   return scrub(chosen.join('\n') + (more > 0 ? `\n… ${more} more line(s)` : ''));
 }
 
+/** A hint for failures with a known remedy (appended to the message). */
+export function remedyFor(stderr: string): string {
+  if (/out of shared memory|max_locks_per_transaction/i.test(stderr)) {
+    return '\nremedy: the restore takes one lock per object in a single transaction; raise max_locks_per_transaction on the target (restart needed) and run again';
+  }
+  if (/server version mismatch/i.test(stderr)) {
+    return "\nremedy: pg_dump must be at least the source server's major version; set PG_MIGRATE_PG_BIN to newer client tools";
+  }
+  return '';
+}
+
 export interface RunPgToolOptions {
   /** The server and database the tool connects to (through the environment). */
   readonly server: ConnectionSpec;
@@ -189,7 +200,9 @@ export async function runPgTool(
     });
     if (options.signal?.aborted) throw new AbortedError(`${options.what}: stopped on request`);
     if (code !== 0) {
-      throw new PermanentError(`${options.what} failed (${program} exit ${code}): ${toolErrorSummary(stderr)}`);
+      throw new PermanentError(
+        `${options.what} failed (${program} exit ${code}): ${toolErrorSummary(stderr)}${remedyFor(stderr)}`,
+      );
     }
     return { stdout, stderr: scrub(stderr) };
   } catch (err) {

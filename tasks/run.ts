@@ -103,7 +103,7 @@ export async function runTaskProcess(options: TaskProcessOptions): Promise<numbe
         ? new AbortedError(`stopped: ${describeError(err)}`)
         : classify(err);
     const cause = scrub(error.message).slice(0, 32_000);
-    logger.error('task failed', { error: error.name, message: cause });
+    logger.error('task failed', { error: error.name, cause });
     try {
       await sfn.send(new SendTaskFailureCommand({ taskToken, error: error.name.slice(0, 256), cause }));
     } catch (sendErr) {

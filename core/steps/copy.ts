@@ -158,7 +158,7 @@ export interface CopyOptions extends TableFilters {
   readonly tables?: readonly TableRef[];
   /** Called once per table when all its chunks have committed. */
   readonly onTableDone?: (result: TableCopyResult) => void;
-  /** Tables larger than this are split into ctid ranges across workers. @default 256 MiB */
+  /** Tables larger than this are split into ctid ranges across workers. @default env PG_MIGRATE_COPY_SPLIT_BYTES, else 256 MiB */
   readonly splitBytes?: number;
   /** Record progress in `_pg_migrate.copy_progress` and skip what an earlier run completed. @default true */
   readonly resume?: boolean;
@@ -188,7 +188,8 @@ export function planTasks(
       tasks.push({ table, chunk: 0, chunks: 1, bytes: table.bytes });
       continue;
     }
-    const chunks = Math.min(64, Math.max(options.jobs, Math.ceil(table.bytes / options.splitBytes)));
+    // Chunks of at most half the threshold, and at least two per worker: the tail of the copy stays balanced.
+    const chunks = Math.min(64, Math.max(options.jobs * 2, Math.ceil(table.bytes / (options.splitBytes / 2))));
     const pages = Math.ceil(table.bytes / blockSize);
     const per = Math.ceil(pages / chunks);
     for (let i = 0; i < chunks; i++) {
@@ -304,7 +305,7 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
     }
     const todo = tables.filter((t) => !done.has(JSON.stringify([t.schema, t.name])));
     const tasks = planTasks(todo, {
-      splitBytes: options.splitBytes ?? 256 * 1024 * 1024,
+      splitBytes: options.splitBytes ?? (Number(process.env.PG_MIGRATE_COPY_SPLIT_BYTES) || 256 * 1024 * 1024),
       jobs,
       splittable: sourceMajor >= 14, // TID range scans; older servers would scan the whole table per chunk
     });

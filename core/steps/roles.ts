@@ -186,12 +186,23 @@ export async function migrateRoles(
             `a placeholder password was set: reset it with ALTER ROLE ${quoteIdent(role.name)} PASSWORD '…'`,
           );
         }
-        const { sql, dropped } = createRoleSql(role, password, targetSuper);
+        let { sql, dropped } = createRoleSql(role, password, targetSuper);
         try {
-          await client.query(sql);
+          try {
+            await client.query(sql);
+          } catch (err) {
+            // Not allowed to hand out CREATEDB / CREATEROLE / privileged attributes (PostgreSQL 16+ CREATEROLE
+            // users grant only what they hold): create the role without them and say so.
+            const privileged = role.createdb || role.createrole || role.superuser || role.replication || role.bypassrls;
+            if ((err as { code?: string }).code !== '42501' || !privileged) throw err;
+            ({ sql, dropped } = createRoleSql({ ...role, createdb: false, createrole: false }, password, false));
+            await client.query(sql);
+            if (role.createdb) dropped.push('CREATEDB');
+            if (role.createrole) dropped.push('CREATEROLE');
+          }
           created.add(role.name);
           if (dropped.length > 0)
-            note(role.name, `not granted (target user is not a superuser): ${dropped.join(', ')}`);
+            note(role.name, `not granted (the target user may not grant it): ${dropped.join(', ')}`);
           if (role.verifier !== undefined && role.verifier !== null) note(role.name, 'password verifier copied');
         } catch (err) {
           const placeholderIndex = placeholders.findIndex((p) => p.role === role.name);

@@ -101,6 +101,28 @@ interface SourceDatabase {
   readonly owner: string;
   readonly connlimit: number;
   readonly comment: string | null;
+  /** `c` libc, `i` ICU (15+), `b` builtin (17+); from `to_jsonb(pg_database)` so any version reads. */
+  readonly provider: string | null;
+  /** daticulocale (15–16) or datlocale (17+). */
+  readonly providerLocale: string | null;
+}
+
+/**
+ * The locale clause of CREATE DATABASE for the source's settings on a target of `targetMajor`: ICU (15+) and
+ * builtin (17+) providers are kept where the target has them; libc otherwise. Pure; exported for tests.
+ */
+export function localeClause(
+  db: Pick<SourceDatabase, 'collate' | 'ctype' | 'provider' | 'providerLocale'>,
+  targetMajor: number,
+): string {
+  const libc = `LC_COLLATE ${quoteLiteral(db.collate)} LC_CTYPE ${quoteLiteral(db.ctype)}`;
+  if (db.provider === 'i' && db.providerLocale && targetMajor >= 15) {
+    return `LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(db.providerLocale)} ${libc}`;
+  }
+  if (db.provider === 'b' && db.providerLocale && targetMajor >= 17) {
+    return `LOCALE_PROVIDER builtin BUILTIN_LOCALE ${quoteLiteral(db.providerLocale)} ${libc}`;
+  }
+  return libc;
 }
 
 /**
@@ -122,7 +144,9 @@ export async function ensureTargetDatabase(
       const { rows } = await client.query<SourceDatabase>(
         `SELECT d.oid::int AS oid, pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
                 d.datctype AS ctype, pg_catalog.pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit,
-                pg_catalog.shobj_description(d.oid, 'pg_database') AS comment
+                pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
+                pg_catalog.to_jsonb(d) ->> 'datlocprovider' AS provider,
+                coalesce(pg_catalog.to_jsonb(d) ->> 'datlocale', pg_catalog.to_jsonb(d) ->> 'daticulocale') AS "providerLocale"
            FROM pg_catalog.pg_database d WHERE d.datname = $1`,
         [database],
       );
@@ -158,10 +182,14 @@ export async function ensureTargetDatabase(
       if (!ownerOk) notes.push(`owner ${source.db.owner} cannot be set on the target; the target user owns it`);
       const owner = ownerOk ? ` OWNER ${quoteIdent(source.db.owner)}` : '';
       const base = `CREATE DATABASE ${q}${owner} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
+      const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      const targetMajor = Math.floor(Number(version[0]?.v) / 10000);
+      const locale = localeClause(source.db, targetMajor);
+      if (source.db.provider && source.db.provider !== 'c' && !locale.startsWith('LOCALE_PROVIDER')) {
+        notes.push(`locale provider of the source (${source.db.provider}) unavailable on the target: libc used`);
+      }
       try {
-        await client.query(
-          `${base} LC_COLLATE ${quoteLiteral(source.db.collate)} LC_CTYPE ${quoteLiteral(source.db.ctype)}`,
-        );
+        await client.query(`${base} ${locale}`);
       } catch (err) {
         // A locale the target's OS lacks: create with the target's default locale and say so.
         if ((err as { code?: string }).code === '42P04') throw err;
@@ -268,8 +296,8 @@ export async function restorePreData(ctx: RunContext, database: string, options:
 
 /**
  * Restores the post-data section (indexes, constraints, triggers, rules, policies, materialized view data) with
- * `pg_restore -j jobs`. With `resume`, entries whose object already exists on the target (an earlier, interrupted
- * post-data restore) are left out of the restore list.
+ * `pg_restore -j jobs`. With `resume`, entries whose object already exists on the target (built early while the
+ * data was copied, or by an earlier, interrupted post-data restore) are left out of the restore list.
  */
 export async function restorePostData(
   ctx: RunContext,
@@ -284,8 +312,9 @@ export async function restorePostData(
 }
 
 /**
- * Drops from a pg_restore TOC list the post-data entries (INDEX, CONSTRAINT, FK CONSTRAINT, TRIGGER, RULE, POLICY)
- * whose object already exists in the target database.
+ * Comments out of a pg_restore TOC list the post-data entries (INDEX, CONSTRAINT, FK CONSTRAINT, TRIGGER, RULE,
+ * POLICY) whose object already exists in the target database: built early ({@link IndexBuilder}) or by an
+ * interrupted post-data restore.
  */
 export async function filterExistingPostData(ctx: RunContext, database: string, toc: string): Promise<string> {
   const existing = await withClient(ctx.target, database, async (client) => {
@@ -306,15 +335,28 @@ export async function filterExistingPostData(ctx: RunContext, database: string, 
         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace`);
     return new Set(rows.map((r) => r.key));
   });
-  // TOC line: "<id>; <tableoid> <oid> <TYPE> <schema> <name> <owner>"; names with spaces make exact parsing
-  // impossible, so an entry is dropped only when its "<schema> <tag>" text matches an existing object exactly.
+  return commentOutExisting(toc, existing);
+}
+
+/**
+ * Comments out (`;`) the INDEX / CONSTRAINT / FK CONSTRAINT / TRIGGER / RULE / POLICY lines of a TOC list whose
+ * object is in `existing` (keys `KIND schema [table] name`). Pure; exported for tests.
+ *
+ * TOC line: `<id>; <tableoid> <oid> <TYPE> <schema> <tag…> <owner>`. Names may hold spaces, so every split point
+ * of the text after the type is tried (longest first).
+ */
+export function commentOutExisting(toc: string, existing: ReadonlySet<string>): string {
   return toc
     .split('\n')
     .map((line) => {
-      const m = /^\d+; \d+ \d+ (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|RULE|POLICY) (.*) \S+$/.exec(line);
+      const m = /^\d+; \d+ \d+ (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|RULE|POLICY) (.*)$/.exec(line);
       if (!m) return line;
       const kind = m[1] === 'FK CONSTRAINT' ? 'CONSTRAINT' : m[1]!;
-      return existing.has(`${kind} ${m[2]}`) ? `;${line}` : line;
+      const rest = m[2]!;
+      for (let i = rest.lastIndexOf(' '); i > 0; i = rest.lastIndexOf(' ', i - 1)) {
+        if (existing.has(`${kind} ${rest.slice(0, i)}`)) return `;${line}`;
+      }
+      return line;
     })
     .join('\n');
 }

@@ -1,0 +1,143 @@
+/**
+ * Early index builds: while other tables are still being copied, a finished table's indexes and its primary key,
+ * unique and exclusion constraints are built on separate sessions (as pgcopydb does), instead of all of them
+ * waiting for the post-data restore. The post-data restore then leaves out what already exists
+ * ({@link filterExistingPostData}), so the end state is exactly pg_dump's.
+ *
+ * Only what pg_dump would emit as a self-contained INDEX / CONSTRAINT entry is built early: ordinary tables (not
+ * partitions, whose indexes are attached to their parent's), default tablespace, not the CLUSTER or REPLICA
+ * IDENTITY index (pg_dump emits those in the same entry), no per-column statistics targets, no foreign keys.
+ * An early build that fails is only logged: post-data builds the object again and reports any error.
+ */
+import type pg from 'pg';
+import { type ConnectionSpec, connect, qualifiedName, quoteIdent } from '../connection.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Index and constraint statements per table (key: JSON [schema, table]). */
+export type EarlyIndexes = Map<string, string[]>;
+
+/** Reads, on a source session (in the copy's snapshot), the statements that can be run early. */
+export async function readEarlyIndexes(source: pg.Client): Promise<EarlyIndexes> {
+  const { rows } = await source.query<{
+    schema: string;
+    table: string;
+    sql: string | null;
+    conname: string | null;
+    condef: string | null;
+  }>(`
+    SELECT n.nspname::text AS schema, t.relname::text AS table,
+           CASE WHEN c.oid IS NULL THEN pg_catalog.pg_get_indexdef(i.indexrelid) END AS sql,
+           c.conname::text AS conname, pg_catalog.pg_get_constraintdef(c.oid) AS condef
+      FROM pg_catalog.pg_index i
+      JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+      LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = t.oid AND c.contype IN ('p', 'u', 'x')
+     WHERE t.relkind = 'r' AND NOT t.relispartition AND ic.relkind = 'i'
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+       AND ic.reltablespace = 0 AND NOT i.indisclustered AND NOT i.indisreplident AND i.indisvalid
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0)
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                        AND d.objid = t.oid AND d.deptype = 'e')
+       AND (c.oid IS NOT NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid))
+     ORDER BY 1, 2, 3`);
+  const out: EarlyIndexes = new Map();
+  for (const r of rows) {
+    const key = JSON.stringify([r.schema, r.table]);
+    const sql =
+      r.conname !== null && r.condef !== null
+        ? `ALTER TABLE ONLY ${qualifiedName(r.schema, r.table)} ADD CONSTRAINT ${quoteIdent(r.conname)} ${r.condef}`
+        : r.sql;
+    if (sql) out.set(key, [...(out.get(key) ?? []), sql]);
+  }
+  return out;
+}
+
+/**
+ * A small pool of target sessions building indexes as tables finish copying. `add()` never blocks; `drain()`
+ * waits for everything queued; `close()` ends the sessions.
+ */
+export class IndexBuilder {
+  private readonly queue: { table: string; sql: string }[] = [];
+  private readonly sessions: pg.Client[] = [];
+  private readonly free: pg.Client[] = [];
+  private active = 0;
+  private idle: (() => void)[] = [];
+  private closed = false;
+  /** Statements that ran / failed. */
+  built = 0;
+  failed = 0;
+
+  private constructor(
+    private readonly logger: Logger,
+    private readonly database: string,
+  ) {}
+
+  /** Opens `sessions` target sessions. */
+  static async open(target: ConnectionSpec, database: string, sessions: number, logger: Logger): Promise<IndexBuilder> {
+    const builder = new IndexBuilder(logger, database);
+    try {
+      for (let i = 0; i < sessions; i++) {
+        const client = await connect(target, database, { applicationName: `pg-migrate index ${i + 1}` });
+        builder.sessions.push(client);
+        builder.free.push(client);
+      }
+    } catch (err) {
+      await builder.close();
+      throw err;
+    }
+    return builder;
+  }
+
+  /** Queues a finished table's statements. */
+  add(table: string, statements: readonly string[]): void {
+    if (this.closed) return;
+    for (const sql of statements) this.queue.push({ table, sql });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0 && this.free.length > 0) {
+      const client = this.free.pop()!;
+      this.active++;
+      void this.work(client);
+    }
+  }
+
+  private async work(client: pg.Client): Promise<void> {
+    for (let item = this.queue.shift(); item && !this.closed; item = this.queue.shift()) {
+      try {
+        await client.query(item.sql);
+        this.built++;
+      } catch (err) {
+        this.failed++;
+        if (!this.closed) {
+          this.logger.warn('early index build failed; post-data builds it again', {
+            database: this.database,
+            table: item.table,
+            error: describeError(err),
+          });
+        }
+      }
+    }
+    this.free.push(client);
+    this.active--;
+    if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** Waits until every queued statement has run. */
+  async drain(): Promise<void> {
+    if (this.active === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /** Stops taking work and ends the sessions (a statement in flight ends with its session). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    for (const resolve of this.idle.splice(0)) resolve();
+    await Promise.all(this.sessions.map((c) => c.end().catch(() => {})));
+  }
+}

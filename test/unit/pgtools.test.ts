@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConnectionString } from '../../core/connection.js';
+import { PermanentError } from '../../core/errors.js';
+import { findPgTools } from '../../core/pgtools-locate.js';
+import {
+  dbnameConninfo,
+  pgDumpArgs,
+  pgRestoreArgs,
+  pgRestoreListArgs,
+  remedyFor,
+  runPgTool,
+  toolErrorSummary,
+} from '../../core/pgtools.js';
+
+describe('pg_dump argv', () => {
+  it('builds a custom-format pre-data dump to a file, without replication objects', () => {
+    expect(pgDumpArgs({ database: 'shop', section: 'pre-data', file: '/tmp/x/pre.dump' })).toEqual([
+      '--format=custom',
+      '--compress=0',
+      '--section=pre-data',
+      '--file=/tmp/x/pre.dump',
+      '--no-subscriptions',
+      '--no-publications',
+      "--dbname=dbname='shop'",
+    ]);
+  });
+
+  it('adds the snapshot, ownership and privilege switches when asked', () => {
+    expect(
+      pgDumpArgs({
+        database: 'a',
+        section: 'post-data',
+        snapshot: '00000003-00000002-1',
+        noOwner: true,
+        noPrivileges: true,
+        noBlobs: true,
+        noReplicationObjects: false,
+        compress: 6,
+      }),
+    ).toEqual([
+      '--format=custom',
+      '--compress=6',
+      '--section=post-data',
+      '--snapshot=00000003-00000002-1',
+      '--no-owner',
+      '--no-privileges',
+      '--no-blobs',
+      "--dbname=dbname='a'",
+    ]);
+  });
+
+  it('never puts a password in argv, whatever the connection holds', () => {
+    const spec = parseConnectionString('postgres://u:hunter2-secret@h/db');
+    const args = pgDumpArgs({ database: spec.database, section: 'pre-data' });
+    expect(args.join(' ')).not.toContain('hunter2');
+  });
+
+  it('quotes any database name as a conninfo so that it is never read as a connection string', () => {
+    expect(dbnameConninfo(`it's "x" host=evil`)).toBe(`dbname='it\\'s "x" host=evil'`);
+    expect(dbnameConninfo('back\\slash')).toBe(`dbname='back\\\\slash'`);
+    expect(dbnameConninfo('Ünïcødé db-name')).toBe(`dbname='Ünïcødé db-name'`);
+  });
+});
+
+describe('pg_restore argv', () => {
+  it('builds a parallel restore of an archive that stops at the first error', () => {
+    expect(pgRestoreArgs({ database: 'shop', file: '/tmp/x/post.dump', jobs: 4 })).toEqual([
+      '--exit-on-error',
+      '--jobs=4',
+      "--dbname=dbname='shop'",
+      '/tmp/x/post.dump',
+    ]);
+  });
+
+  it('builds a single-transaction restore with owners and grants left out and a TOC list', () => {
+    expect(
+      pgRestoreArgs({
+        database: 'd',
+        file: '/f',
+        singleTransaction: true,
+        noOwner: true,
+        noPrivileges: true,
+        useList: '/l',
+        section: 'pre-data',
+      }),
+    ).toEqual([
+      '--exit-on-error',
+      '--section=pre-data',
+      '--single-transaction',
+      '--no-owner',
+      '--no-privileges',
+      '--use-list=/l',
+      "--dbname=dbname='d'",
+      '/f',
+    ]);
+  });
+
+  it('omits --jobs for one job', () => {
+    expect(pgRestoreArgs({ database: 'd', file: '/f', jobs: 1 })).toEqual([
+      '--exit-on-error',
+      "--dbname=dbname='d'",
+      '/f',
+    ]);
+  });
+
+  it('fails when parallel jobs are asked for without an archive file or inside one transaction', () => {
+    expect(() => pgRestoreArgs({ database: 'd', jobs: 2 })).toThrow(PermanentError);
+    expect(() => pgRestoreArgs({ database: 'd', file: '/f', jobs: 2, singleTransaction: true })).toThrow(
+      /single transaction/,
+    );
+  });
+
+  it('lists an archive', () => {
+    expect(pgRestoreListArgs('/f')).toEqual(['--list', '/f']);
+  });
+});
+
+describe('tool error summaries', () => {
+  it('keeps the error lines, scrubbed, and counts what it leaves out', () => {
+    const stderr = [
+      'pg_restore: connecting to database for restore',
+      'pg_restore: error: could not execute query: ERROR:  relation "t" already exists',
+      'Command was: CREATE TABLE public.t (id integer);',
+      ...Array.from({ length: 25 }, (_, i) => `pg_restore: error: failure ${i} postgres://u:pw-abc@h/db`),
+    ].join('\n');
+    const summary = toolErrorSummary(stderr);
+    expect(summary).toContain('relation "t" already exists');
+    expect(summary).not.toContain('pw-abc');
+    expect(summary).toMatch(/… 6 more line\(s\)$/);
+  });
+});
+
+describe('remedies', () => {
+  it('suggests raising max_locks_per_transaction when a single-transaction restore runs out of locks', () => {
+    expect(
+      remedyFor(
+        'pg_restore: error: ERROR:  out of shared memory\nHINT:  You might need to increase max_locks_per_transaction.',
+      ),
+    ).toMatch(/raise max_locks_per_transaction/);
+  });
+
+  it('suggests newer client tools on a server version mismatch, and nothing for other errors', () => {
+    expect(remedyFor('pg_dump: error: aborting because of server version mismatch')).toMatch(/PG_MIGRATE_PG_BIN/);
+    expect(remedyFor('pg_restore: error: relation "t" already exists')).toBe('');
+  });
+});
+
+describe('running a tool', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  /** A fake tool that prints its argv and PGPASSWORD's presence, then exits with the code given in argv. */
+  function fakeTools(): { dir: string; version: string; major: number } {
+    dir = mkdtempSync(join(tmpdir(), 'pgm-fake-'));
+    const script = `#!/bin/sh
+echo "args:$*"
+[ -n "$PGPASSWORD" ] && echo "password in env"
+echo "search_path:$PGOPTIONS"
+if [ "$1" = "fail" ]; then echo "pg_restore: error: could not execute query: ERROR:  boom for postgres://u:s3cret-x@h/d" >&2; exit 1; fi
+exit 0
+`;
+    for (const name of ['pg_dump', 'pg_restore']) {
+      writeFileSync(join(dir, name), script);
+      chmodSync(join(dir, name), 0o755);
+    }
+    return { dir, version: '17.2', major: 17 };
+  }
+
+  const server = parseConnectionString('postgres://u:s3cret-x@127.0.0.1:1/x');
+
+  it('passes the password through the environment and pins search_path', async () => {
+    const { stdout } = await runPgTool(fakeTools(), 'pg_dump', ['--format=custom'], {
+      server,
+      database: 'x',
+      what: 'test dump',
+    });
+    expect(stdout).toContain('args:--format=custom');
+    expect(stdout).toContain('password in env');
+    expect(stdout).toContain('search_path:-c search_path=pg_catalog,pg_temp');
+    expect(stdout).not.toContain('s3cret-x');
+  });
+
+  it('fails when the tool exits non-zero, with its scrubbed error message', async () => {
+    const run = runPgTool(fakeTools(), 'pg_restore', ['fail'], { server, database: 'x', what: 'pre-data restore' });
+    await expect(run).rejects.toThrow(PermanentError);
+    await expect(run).rejects.toThrow(/pre-data restore failed \(pg_restore exit 1\): .*boom/);
+    await expect(run).rejects.not.toThrow(/s3cret-x/);
+  });
+});
+
+describe('finding the client tools', () => {
+  it('prefers PG_MIGRATE_PG_BIN and reports its major', async () => {
+    const previous = process.env.PG_MIGRATE_PG_BIN;
+    process.env.PG_MIGRATE_PG_BIN = '/usr/lib/postgresql/15/bin';
+    try {
+      expect(await findPgTools(14)).toMatchObject({ dir: '/usr/lib/postgresql/15/bin', major: 15 });
+      expect(await findPgTools(18)).toBeUndefined();
+    } finally {
+      if (previous === undefined) delete process.env.PG_MIGRATE_PG_BIN;
+      else process.env.PG_MIGRATE_PG_BIN = previous;
+    }
+  });
+});
