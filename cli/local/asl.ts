@@ -57,33 +57,6 @@ export function allStates(machine: AslMachine): Array<{ readonly name: string; r
   return out;
 }
 
-const JSON_TO_STRING = /^States\.JsonToString\((\$[^()]*)\)$/;
-
-/**
- * The machine as the local interpreter runs it. aws-local-stepfunctions 3.0.0 strips every backslash from the string
- * result of an intrinsic function, so `States.JsonToString` of anything holding a quote or a backslash (a database
- * name, a message) yields broken JSON. The ECS states' container environment values written as
- * `States.JsonToString(<path>)` are therefore rewritten to `<path>`, and the local ECS runner serializes them itself
- * (JSON.stringify, exactly what the function does on AWS). Nothing else changes.
- */
-export function localAsl(machine: AslMachine): AslMachine {
-  const copy = structuredClone<AslMachine>(machine);
-  for (const { state } of allStates(copy)) {
-    if (state.Type !== 'Task' || !ECS_RUN_TASK.test(state.Resource ?? '')) continue;
-    const overrides = (state.Parameters?.Overrides as { ContainerOverrides?: unknown } | undefined)?.ContainerOverrides;
-    if (!Array.isArray(overrides)) continue;
-    for (const container of overrides as Array<{ Environment?: unknown }>) {
-      if (!Array.isArray(container.Environment)) continue;
-      for (const pair of container.Environment as Array<Record<string, unknown>>) {
-        const value = pair['Value.$'];
-        const match = typeof value === 'string' ? JSON_TO_STRING.exec(value) : null;
-        if (match) pair['Value.$'] = match[1];
-      }
-    }
-  }
-  return copy;
-}
-
 /** Lambda handler modules (`lambdas/<module>.ts`) by Task state name. */
 export const LAMBDA_MODULE_BY_STATE: Readonly<Record<string, string>> = {
   ResolveRequest: 'resolve',

@@ -37,9 +37,8 @@ export function containerEnvironment(parameters: unknown): Record<string, string
   for (const container of overrides as Array<{ Environment?: unknown }>) {
     if (!Array.isArray(container.Environment)) continue;
     for (const pair of container.Environment as Array<{ Name?: unknown; Value?: unknown }>) {
-      if (typeof pair.Name !== 'string' || pair.Value === undefined) continue;
-      // A value left as JSON by localAsl() is serialized here, as States.JsonToString would on AWS.
-      env[pair.Name] = typeof pair.Value === 'string' ? pair.Value : JSON.stringify(pair.Value);
+      if (typeof pair.Name !== 'string' || typeof pair.Value !== 'string') continue;
+      env[pair.Name] = pair.Value;
     }
   }
   return env;

@@ -10,7 +10,7 @@ import type { RequestInput } from '../../core/request.js';
 import { parseLogLine } from '../output/log-lines.js';
 import { type Outcome, outcomeFromFailure, outcomeFromOutput, RUN_FAILED_ERROR } from '../outcome.js';
 import type { Report } from '../../core/report.js';
-import { type AslMachine, allStates, localAsl, localImplementations } from './asl.js';
+import { type AslMachine, allStates, localImplementations } from './asl.js';
 import { LocalTaskRunner, type TaskCommand } from './ecs-task.js';
 import { importHandler } from './handlers.js';
 import { installPolyfills } from './polyfill.js';
@@ -173,7 +173,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = options.retryMs ?? 1000;
   }
 
-  const machine = new StateMachine(localAsl(options.asl) as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(options.asl as never, { validationOptions: { noValidate: true } });
   const execution = machine.run(options.input, {
     overrides: {
       taskResourceLocalHandlers: localHandlers as never,
@@ -253,8 +253,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   await runner.stopAll();
   await endpoint.close();
   await Promise.race([consume, new Promise((resolve) => setTimeout(resolve, 1000))]);
-  // The RunFailed cause is the report as JSON; the local interpreter mangles quotes in it (see localAsl), so the
-  // report the Report state produced is taken from the event log instead.
+  // The RunFailed cause is the report as JSON, trimmed to the Step Functions cause limit when large: locally the
+  // whole report the Report state produced is at hand, so it is taken from there.
   if (outcome.kind === 'error' && outcome.error === RUN_FAILED_ERROR && report) outcome = { kind: 'report', report };
   return {
     outcome,

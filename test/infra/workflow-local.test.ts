@@ -14,24 +14,13 @@ import {
   RUN_FAILED_ERROR,
   STATE_NAMES as S,
 } from '../../infra/state-names.js';
+import { installPolyfills } from '../../cli/local/polyfill.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = Record<string, Json>;
 type Handler = (input: Obj) => Json | Promise<Json>;
 
-beforeAll(() => {
-  // Node 20 has no Promise.withResolvers; the interpreter's Task code calls it.
-  const P = Promise as unknown as { withResolvers?: () => unknown };
-  P.withResolvers ??= () => {
-    let resolve: unknown;
-    let reject: unknown;
-    const promise = new Promise((a, b) => {
-      resolve = a;
-      reject = b;
-    });
-    return { promise, resolve, reject };
-  };
-});
+beforeAll(installPolyfills);
 
 function namedError(name: string, message: string): Error {
   const error = new Error(message);

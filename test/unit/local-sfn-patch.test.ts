@@ -1,19 +1,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installPolyfills } from '../../cli/local/polyfill.js';
 
-beforeAll(() => {
-  // Node 20 has no Promise.withResolvers; the interpreter calls it.
-  const P = Promise as unknown as { withResolvers?: () => unknown };
-  P.withResolvers ??= () => {
-    let resolve: unknown;
-    let reject: unknown;
-    const promise = new Promise((a, b) => {
-      resolve = a;
-      reject = b;
-    });
-    return { promise, resolve, reject };
-  };
-});
+beforeAll(installPolyfills);
 
 describe('the local Step Functions interpreter (patched by scripts/patch-deps.mjs)', () => {
   it('keeps the escapes of States.JsonToString, as AWS does', async () => {

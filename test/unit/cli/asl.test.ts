@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STATE_NAMES } from '../../../infra/state-names.js';
-import { allStates, localAsl, localImplementations, loadAsl } from '../../../cli/local/asl.js';
+import { allStates, localImplementations, loadAsl } from '../../../cli/local/asl.js';
 import { LAMBDA_MODULES } from '../../../cli/local/handlers.js';
 import { projectRoot } from '../../../cli/paths.js';
 
@@ -40,20 +40,5 @@ describe('the ASL artefact run locally', () => {
     expect(module(STATE_NAMES.report)).toBe('report');
     expect(module(STATE_NAMES.cleanupDatabase)).toBe('cleanup');
     expect(module(STATE_NAMES.abort)).toBe('abort');
-  });
-
-  it('rewrites only the JSON-serialized container environment of the ECS states', () => {
-    const local = localAsl(asl);
-    const env = (machine: typeof asl) =>
-      JSON.stringify(allStates(machine).find((s) => s.name === STATE_NAMES.migrateDatabase)?.state.Parameters);
-    expect(env(asl)).toContain('States.JsonToString($)');
-    expect(env(local)).not.toContain('States.JsonToString');
-    expect(env(local)).toContain('"Value.$":"$"');
-    const others = (machine: typeof asl) =>
-      allStates(machine)
-        .filter((s) => s.state.Type !== 'Map' && s.state.Type !== 'Parallel') // containers hold the ECS states
-        .filter((s) => s.name !== STATE_NAMES.migrateDatabase && s.name !== STATE_NAMES.cutoverDatabase)
-        .map((s) => JSON.stringify(s.state));
-    expect(others(local)).toEqual(others(asl));
   });
 });
