@@ -4,9 +4,8 @@ import { jsonPath, readJson, runCli } from '../../e2e/cli.js';
 import { useCluster } from '../../support/vitest.js';
 import { fingerprint, LEDGER_DATA, LEDGER_SCHEMA, leftovers, SHOP_DATA, SHOP_SCHEMA, Writer } from './support.js';
 
-// No double quote in this name: the local Step Functions interpreter's States.JsonToString drops the escapes of
-// quotes and backslashes (reported; the core handles such names, see replication.test.ts).
-const LEDGER_DB = 'Ledger EU ü';
+// Quotes and a backslash travel through TASK_INPUT (States.JsonToString): the whole path must keep them.
+const LEDGER_DB = 'Ledger "EU" \\ ü';
 
 const source = useCluster({ version: 15 });
 const target = useCluster({ version: 15 });
