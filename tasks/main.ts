@@ -27,7 +27,7 @@ const code = await runTaskProcess({
   run: async (input, signal) => {
     const progress = (event: ProgressEvent) => {
       if (event.kind === 'phase') logger.info('phase', { ...event });
-      else if (event.done) logger.debug('table copied', { ...event });
+      else logger.debug(event.done ? 'table copied' : 'table progress', { ...event });
     };
     return runTask(await createRunContext(input.request, logger, { signal, progress }), input);
   },

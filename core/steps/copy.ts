@@ -334,20 +334,32 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
       const reader = worker.source.query(copyTo(sql.out));
       const writer = worker.target.query(copyFrom(sql.in));
       let bytes = 0;
-      let reported = 0;
+      let lines = 0;
+      let reportedAt = Date.now();
+      const report = () =>
+        ctx.progress({
+          kind: 'table',
+          database,
+          table: tableName(task.table),
+          // Text COPY ends every row with a newline (embedded ones are escaped): exact. Binary: estimated from the
+          // share of the table's size read so far; the final event carries the exact count.
+          rows:
+            acc.rows +
+            (format === 'text'
+              ? lines
+              : Math.round(Math.max(0, task.table.rowsEstimate) * Math.min(1, bytes / Math.max(1, task.table.bytes)))),
+          bytes: acc.bytes + bytes,
+          totalBytes: task.table.bytes,
+          done: false,
+        });
+      report();
       reader.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (bytes - reported >= 64 * 1024 * 1024) {
-          reported = bytes;
-          ctx.progress({
-            kind: 'table',
-            database,
-            table: tableName(task.table),
-            rows: 0,
-            bytes: acc.bytes + bytes,
-            totalBytes: task.table.bytes,
-            done: false,
-          });
+        if (format === 'text') for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
+        const now = Date.now();
+        if (now - reportedAt >= 1000) {
+          reportedAt = now;
+          report();
         }
       });
       await pipeline(reader, writer, ...(ctx.signal ? [{ signal: ctx.signal }] : []));
