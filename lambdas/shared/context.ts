@@ -2,25 +2,32 @@
 import type { RunContext } from '../../core/context.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
 import type { Request } from '../../core/request.js';
-import { buildRunContext } from './logger.js';
+import { progressToLogger } from './logger.js';
+import { type ResolveOptions, resolveConnections } from './secrets.js';
+
+export interface RunContextOptions extends ResolveOptions {
+  /** Where progress goes. @default progress as log lines ({@link progressToLogger}) */
+  readonly progress?: ProgressListener;
+  readonly signal?: AbortSignal;
+  readonly targetFreeBytes?: () => Promise<number | undefined>;
+}
 
 /**
- * Resolves both servers of the request and bundles them with the logger. Progress goes to `options.progress`,
- * or to the logger as log lines (the local CLI reads them from the task's stdout).
+ * Resolves both servers of the request (Secrets Manager, env, or an allowed URI) and bundles them with the logger.
+ * Progress goes to `options.progress`, or to the logger as log lines.
  */
 export async function createRunContext(
   request: Pick<Request, 'source' | 'target'>,
   logger: Logger,
-  options: {
-    progress?: ProgressListener;
-    signal?: AbortSignal;
-    targetFreeBytes?: () => Promise<number | undefined>;
-  } = {},
+  options: RunContextOptions = {},
 ): Promise<RunContext> {
-  const context = await buildRunContext(request, {
+  const { source, target } = await resolveConnections(request, options);
+  return {
+    source,
+    target,
     logger,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.targetFreeBytes ? { targetFreeBytes: options.targetFreeBytes } : {}),
-  });
-  return options.progress ? { ...context, progress: options.progress } : context;
+    progress: options.progress ?? progressToLogger(logger),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.targetFreeBytes !== undefined ? { targetFreeBytes: options.targetFreeBytes } : {}),
+  };
 }

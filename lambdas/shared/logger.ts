@@ -1,19 +1,16 @@
 /**
- * The Powertools Logger behind core's {@link Logger} interface, and the {@link RunContext} a Lambda or the task
- * hands to core: both servers resolved from the request's connection refs, the logger, progress as log lines.
+ * The Powertools Logger behind core's {@link Logger} interface, and progress events as log lines. The RunContext a
+ * Lambda or the task hands to core is built from them in context.ts.
  *
  * @example
  * ```ts
- * const logger = createLogger();
- * const context = await buildRunContext(request, { logger });
+ * const { logger } = createLogger();
+ * const context = await createRunContext(request, logger); // lambdas/shared/context.ts
  * ```
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import type { RunContext } from '../../core/context.js';
 import { scrub } from '../../core/errors.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
-import type { Request } from '../../core/request.js';
-import { type ResolveOptions, resolveConnections } from './secrets.js';
 
 /** The service name in every log line (Powertools `service`). */
 export const SERVICE_NAME = 'pg-migrate';
@@ -62,28 +59,6 @@ export function progressToLogger(logger: Logger): ProgressListener {
     const fields = { database: event.database, table: event.table, rows: event.rows, bytes: event.bytes };
     if (event.done) logger.info(`table ${event.table} copied`, fields);
     else logger.debug(`table ${event.table} progress`, { ...fields, totalBytes: event.totalBytes });
-  };
-}
-
-export interface RunContextOptions extends ResolveOptions {
-  readonly logger: Logger;
-  readonly signal?: AbortSignal;
-  readonly targetFreeBytes?: () => Promise<number | undefined>;
-}
-
-/** Resolves the request's servers (Secrets Manager, env, or an allowed URI) into a {@link RunContext}. */
-export async function buildRunContext(
-  request: Pick<Request, 'source' | 'target'>,
-  options: RunContextOptions,
-): Promise<RunContext> {
-  const { source, target } = await resolveConnections(request, options);
-  return {
-    source,
-    target,
-    logger: options.logger,
-    progress: progressToLogger(options.logger),
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    ...(options.targetFreeBytes !== undefined ? { targetFreeBytes: options.targetFreeBytes } : {}),
   };
 }
 

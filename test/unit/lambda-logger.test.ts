@@ -4,7 +4,8 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../core/logger.js';
-import { buildRunContext, fromPowertools, progressToLogger } from '../../lambdas/shared/logger.js';
+import { createRunContext } from '../../lambdas/shared/context.js';
+import { fromPowertools, progressToLogger } from '../../lambdas/shared/logger.js';
 
 type Line = { level: string; message: string; fields: Record<string, unknown> };
 
@@ -45,13 +46,12 @@ describe('progressToLogger', () => {
   });
 });
 
-describe('buildRunContext', () => {
+describe('createRunContext', () => {
   it('resolves both servers from the request and wires the logger', async () => {
     const { logger } = recorder();
-    const context = await buildRunContext(
-      { source: { env: 'SRC' }, target: { env: 'TGT' } },
-      { logger, env: { SRC: 'postgres://a@src/db1', TGT: 'postgres://b@tgt/db2', PGSSLMODE: 'require' } },
-    );
+    const context = await createRunContext({ source: { env: 'SRC' }, target: { env: 'TGT' } }, logger, {
+      env: { SRC: 'postgres://a@src/db1', TGT: 'postgres://b@tgt/db2', PGSSLMODE: 'require' },
+    });
     expect(context.source).toMatchObject({ host: 'src', user: 'a', database: 'db1', sslmode: 'require' });
     expect(context.target).toMatchObject({ host: 'tgt', user: 'b', database: 'db2' });
     expect(context.logger).toBe(logger);
