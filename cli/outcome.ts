@@ -2,7 +2,7 @@
  * How a run ended, and the exit code that says so: 0 success; 1 at least one database failed; 2 stopped before
  * writing anything (bad input, a blocking pre-check); 130 interrupted (Ctrl-C).
  */
-import { ERROR_NAMES, MigrationError, scrub } from '../core/errors.js';
+import { causeMessage, ERROR_NAMES, MigrationError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 
 /** The error of the Fail state a run with `report.ok == false` ends in; its cause is the report JSON. */
@@ -48,24 +48,6 @@ export function exitCodeForError(err: unknown): number {
     return EXIT.stoppedBeforeWriting;
   if (err instanceof MigrationError && err.code === 'ABORTED') return EXIT.interrupted;
   return EXIT.failed;
-}
-
-/**
- * The human part of an error cause. Lambda errors carry `{"errorType","errorMessage","trace"}` as their cause
- * (as on AWS); a task's SendTaskFailure cause is plain text.
- */
-export function causeMessage(cause: string): string {
-  const trimmed = cause.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(trimmed) as { errorMessage?: unknown; message?: unknown };
-      if (typeof parsed.errorMessage === 'string') return scrub(parsed.errorMessage);
-      if (typeof parsed.message === 'string') return scrub(parsed.message);
-    } catch {
-      // not JSON after all
-    }
-  }
-  return scrub(cause);
 }
 
 function isReport(value: unknown): value is Report {

@@ -158,3 +158,19 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return scrub(err.message);
   return scrub(String(err));
 }
+
+/**
+ * The human part of a Step Functions error cause: a Lambda error's cause is the JSON
+ * `{"errorType","errorMessage","trace"}`, a task's SendTaskFailure cause is plain text. Scrubbed.
+ */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return 'unknown error';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown } | null;
+    if (typeof parsed?.errorMessage === 'string') return scrub(parsed.errorMessage);
+    if (typeof parsed?.message === 'string') return scrub(parsed.message);
+  } catch {
+    // not JSON: the cause is the message
+  }
+  return scrub(cause);
+}

@@ -5,7 +5,7 @@
  */
 import { withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
-import { describeError, scrub } from '../../errors.js';
+import { causeMessage, describeError, scrub } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
@@ -142,19 +142,6 @@ export interface CaughtError {
   readonly Cause?: string;
 }
 
-/** The human message inside a Catch's `Cause` (Lambda wraps it as JSON with `errorMessage`). */
-export function causeMessage(cause: string | undefined): string {
-  if (!cause) return 'unknown error';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-    if (typeof parsed.message === 'string') return parsed.message;
-  } catch {
-    // not JSON: the cause is the message
-  }
-  return cause;
-}
-
 /**
  * The Map's Catch for one database: drops the database's replication objects (an orphaned slot would keep WAL on
  * the source) and returns a `failed` result carrying the error, scrubbed. Never throws.
@@ -167,7 +154,7 @@ export async function cleanupDatabase(
 ): Promise<DatabaseResult> {
   const started = Date.now();
   const errorName = error.Error ?? 'PgMigrate.Error';
-  let message = scrub(causeMessage(error.Cause)).slice(0, 2000);
+  let message = causeMessage(error.Cause).slice(0, 2000);
   let outcome: Awaited<ReturnType<typeof dropReplicationObjects>> | undefined;
   try {
     outcome = await dropReplicationObjects(ctx, database.name, replicationNames(database.name));

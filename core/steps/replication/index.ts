@@ -1,5 +1,5 @@
 /** The logical replication method: set-up, status, cutover, abort, clean-up, discovery, verification. */
-export { abortReplication, type CaughtError, causeMessage, cleanupDatabase, discoverDatabases } from './abort.js';
+export { abortReplication, type CaughtError, cleanupDatabase, discoverDatabases } from './abort.js';
 export { type CutoverOptions, cutoverDatabase } from './cutover.js';
 export { isReplicationName, REPLICATION_PREFIX, type ReplicationNames, replicationNames } from './names.js';
 export { migrateByReplication, type ReplicationOptions, type StartMode } from './setup.js';

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../../../cli/commands/local.js';
-import {
-  causeMessage,
-  exitCodeFor,
-  exitCodeForError,
-  outcomeFromFailure,
-  outcomeFromOutput,
-} from '../../../cli/outcome.js';
-import { AbortedError, InputError, PermanentError, registerSecret } from '../../../core/errors.js';
+import { exitCodeFor, exitCodeForError, outcomeFromFailure, outcomeFromOutput } from '../../../cli/outcome.js';
+import { AbortedError, causeMessage, InputError, PermanentError, registerSecret } from '../../../core/errors.js';
 import type { Report } from '../../../core/report.js';
 
 const base: Report = { ok: true, action: 'migrate', durationMs: 5, checks: [], roles: [], databases: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { causeMessage } from '../../../core/steps/replication/abort.js';
+import { causeMessage } from '../../../core/errors.js';
 import {
   parseCaughtError,
   parseDatabaseRefs,
