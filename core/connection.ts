@@ -237,6 +237,12 @@ export async function withClient<T>(
   }
 }
 
+/** The server's major version (`server_version_num` 150008 → 15). */
+export async function serverMajor(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  return Math.floor(Number(rows[0]?.v) / 10000);
+}
+
 /** Quotes an identifier (`"a""b"`): every identifier pg-migrate puts into SQL goes through this. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

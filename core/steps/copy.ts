@@ -13,7 +13,7 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { connect, qualifiedName, quoteIdent } from '../connection.js';
+import { connect, qualifiedName, quoteIdent, serverMajor } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify } from '../errors.js';
 import type { TableFilter } from '../request.js';
@@ -223,11 +223,6 @@ export function copySql(task: CopyTask, format: 'binary' | 'text', freeze: boole
     out = `COPY ${qn}${colList} TO STDOUT WITH (FORMAT ${format})`;
   }
   return { out, in: `COPY ${qn}${colList} FROM STDIN WITH ${opts}` };
-}
-
-async function serverMajor(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-  return Math.floor(Number(rows[0]!.v) / 10000);
 }
 
 interface Worker {

@@ -5,7 +5,7 @@
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
 import type pg from 'pg';
-import { connect, qualifiedName, withClient } from '../connection.js';
+import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
 import type { PlannedDatabase } from '../plan.js';
@@ -24,10 +24,7 @@ import { exportSnapshot, importSnapshot } from './snapshot.js';
 import { compareTable, measureTable } from './verify.js';
 
 async function majorOf(spec: RunContext['source']): Promise<number> {
-  return withClient(spec, spec.database, async (client) => {
-    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-    return Math.floor(Number(rows[0]!.v) / 10000);
-  });
+  return withClient(spec, spec.database, serverMajor);
 }
 
 /** Finds pg_dump / pg_restore able to dump the source (major ≥ the source's). */

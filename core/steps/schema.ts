@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { quoteIdent, quoteLiteral, withClient } from '../connection.js';
+import { quoteIdent, quoteLiteral, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { classify, PermanentError } from '../errors.js';
 import { type PgTools, pgDumpArgs, pgRestoreArgs, pgRestoreListArgs, runPgTool } from '../pgtools.js';
@@ -182,8 +182,7 @@ export async function ensureTargetDatabase(
       if (!ownerOk) notes.push(`owner ${source.db.owner} cannot be set on the target; the target user owns it`);
       const owner = ownerOk ? ` OWNER ${quoteIdent(source.db.owner)}` : '';
       const base = `CREATE DATABASE ${q}${owner} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
-      const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-      const targetMajor = Math.floor(Number(version[0]?.v) / 10000);
+      const targetMajor = await serverMajor(client);
       const locale = localeClause(source.db, targetMajor);
       if (source.db.provider && source.db.provider !== 'c' && !locale.startsWith('LOCALE_PROVIDER')) {
         notes.push(`locale provider of the source (${source.db.provider}) unavailable on the target: libc used`);
