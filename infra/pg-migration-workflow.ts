@@ -26,9 +26,11 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
+import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { acknowledgeWorkflowFindings } from './workflow-nag.js';
@@ -40,11 +42,15 @@ import {
 } from './workflow-props.js';
 import {
   createFunction,
+  createReportBucket,
   createSecurityGroup,
   createTaskDefinition,
+  grantReports,
   grantRunTask,
   grantSecrets,
   PURE_FUNCTIONS,
+  REPORT_READERS,
+  REPORT_WRITERS,
   TASK_CONTAINER_NAME,
   TASK_IMAGE_PG_MAJOR,
 } from './workflow-resources.js';
@@ -76,6 +82,8 @@ export class PgMigrationWorkflow extends Construct {
   readonly schedules: Readonly<Record<string, scheduler.Schedule>>;
   /** The Lambda functions. */
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  /** Where full reports go (`runs/<execution name>/report.json`; the execution's output names it). */
+  readonly reportBucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: PgMigrationWorkflowProps) {
     super(scope, id);
@@ -102,7 +110,11 @@ export class PgMigrationWorkflow extends Construct {
       'pg-migrate Fargate task: outbound to PostgreSQL and AWS APIs',
     );
 
+    this.reportBucket =
+      props.reportBucket ?? createReportBucket(this, props.reportRetention ?? WORKFLOW_DEFAULTS.reportRetention);
+
     const environment: Record<string, string> = {
+      [REPORT_BUCKET_ENV]: this.reportBucket.bucketName,
       POWERTOOLS_SERVICE_NAME: 'pg-migrate',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PGSSLMODE: props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode,
@@ -120,6 +132,7 @@ export class PgMigrationWorkflow extends Construct {
         retention,
       });
       if (!PURE_FUNCTIONS.has(name)) grantSecrets(functions[name], secrets);
+      if (REPORT_WRITERS.has(name)) grantReports(this.reportBucket, functions[name], REPORT_READERS.has(name));
     }
     this.functions = functions;
     // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
@@ -146,6 +159,8 @@ export class PgMigrationWorkflow extends Construct {
       retention,
     });
     grantSecrets(this.taskDefinition.taskRole, secrets);
+    // The task reads its run's request and writes its full result.
+    grantReports(this.reportBucket, this.taskDefinition.taskRole, true);
 
     const definition = buildWorkflowDefinition(
       this,
@@ -215,6 +230,8 @@ export class PgMigrationWorkflow extends Construct {
       cluster: this.cluster,
       stateMachine: this.stateMachine,
       allowedSecretArns: props.allowedSecretArns ?? [],
+      reportBucket: this.reportBucket,
+      reportBucketCreated: props.reportBucket === undefined,
     });
   }
 
