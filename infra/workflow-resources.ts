@@ -2,7 +2,7 @@
  * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
  * handler module), the Fargate task definition, and the secret grants. The construct composes them.
  */
-import type { Duration } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -30,12 +30,11 @@ export const FUNCTION_IDS: Readonly<Record<FunctionName, string>> = {
   status: 'StatusFunction',
   discover: 'DiscoverFunction',
   abort: 'AbortFunction',
-  verify: 'VerifyFunction',
   report: 'ReportFunction',
 };
 
 /** Functions that only parse or compute and never connect to a server: no secret access. */
-export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan']);
+export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan', 'report']);
 
 /** The secrets a function or the task may read. */
 export interface SecretAccess {
@@ -136,7 +135,8 @@ export function createTaskDefinition(scope: Construct, settings: TaskSettings): 
 
 /**
  * What the state machine's role needs to run the task (the ECS state is a custom state, so nothing is granted for
- * it automatically): RunTask on this task definition in this cluster, and PassRole of its two roles to ECS tasks.
+ * it automatically): RunTask on this task definition in this cluster, PassRole of its two roles to ECS tasks, and
+ * TagResource on the tasks RunTask creates (RunTask propagates the task definition's tags, e.g. the stack's).
  */
 export function grantRunTask(grantee: iam.IGrantable, taskDefinition: ecs.TaskDefinition, cluster: ecs.ICluster): void {
   const principal = grantee.grantPrincipal;
@@ -157,4 +157,21 @@ export function grantRunTask(grantee: iam.IGrantable, taskDefinition: ecs.TaskDe
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     }),
   );
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ecs:TagResource'],
+      resources: [taskArnPattern(cluster)],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    }),
+  );
+}
+
+/** The ARN of any task in `cluster` (`arn:…:task/<cluster name>/*`): task ids are not known before RunTask. */
+export function taskArnPattern(cluster: ecs.ICluster): string {
+  return Stack.of(cluster).formatArn({
+    service: 'ecs',
+    resource: 'task',
+    resourceName: `${cluster.clusterName}/*`,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
 }
