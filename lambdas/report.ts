@@ -4,14 +4,14 @@
  */
 import type { Plan } from '../core/plan.js';
 import type { Action, CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
-import { buildReport, reportCause } from '../core/report-builder.js';
+import { acceptedKinds, buildReport, reportCause } from '../core/report-builder.js';
 import { powertoolsLogger } from './shared/logger.js';
 
 const logger = powertoolsLogger();
 
 export interface ReportEvent {
   readonly action: Action;
-  /** The parsed request (not needed to build the report; accepted because the state passes everything). */
+  /** The parsed request: its `accept` (consented warning kinds) decides whether warnings make `ok` false. */
   readonly request?: unknown;
   readonly startedAt: string;
   readonly checks?: readonly (readonly CheckResult[])[] | readonly CheckResult[];
@@ -31,6 +31,7 @@ export function handler(event: ReportEvent): Promise<ReportResult> {
     const report = buildReport({
       action: event.action,
       startedAt: event.startedAt,
+      accept: acceptedKinds(event.request),
       ...(event.checks ? { checks: event.checks } : {}),
       ...(event.plan ? { plan: event.plan } : {}),
       ...(event.roles ? { roles: event.roles } : {}),

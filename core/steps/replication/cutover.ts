@@ -10,9 +10,10 @@ import { classify, PermanentError, TimeoutError } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { type Warning, WarningList } from '../../warnings.js';
 import { selectedTables } from './catalog.js';
 import { replicationNames } from './names.js';
-import { dropReplicationObjects } from './objects.js';
+import { dropReplicationObjects, readNote } from './objects.js';
 import { describeSyncState, isInSync, readSyncState, type SyncState } from './status.js';
 import { type ReplicationSteps, resolveSteps } from './steps.js';
 import { pollUntil } from './wait.js';
@@ -142,6 +143,10 @@ export async function cutoverDatabase(
       }
       await steps.copyTables(ctx, request, database, { tables: unlogged });
     }
+    // The set-up's warnings (kept on the publication) and those of the migrate run this cutover continues.
+    const warnings = new WarningList(ctx.logger, { database: db });
+    warnings.addAll((database as { warnings?: readonly Warning[] }).warnings);
+    warnings.addAll((await readNote(ctx, db, replicationNames(db))).warnings);
     const outcome = await dropReplicationObjects(ctx, db, replicationNames(db));
     if (outcome.problems.length > 0) {
       throw new PermanentError(`cutover could not remove replication objects: ${outcome.problems.join('; ')}`);
@@ -168,6 +173,7 @@ export async function cutoverDatabase(
           : `cut over, but ${bad.length} table(s) differ: ${bad.map((t) => t.name).join(', ')}`,
       verification,
       ...(bad.length === 0 ? {} : { error: 'PgMigrate.VerifyMismatch' }),
+      warnings: warnings.list(),
     };
   } catch (err) {
     throw classify(err, `cutover of ${JSON.stringify(db)}`);
