@@ -18,12 +18,11 @@ import type { Logger } from './logger.js';
  * - `owner`: an object (or the database) is owned by another role on the target than on the source;
  * - `grant`: a privilege of the source is not on the target (a grantee is missing, a GRANT failed);
  * - `locale`: the database was created with another locale or locale provider than the source's;
- * - `setting`: a database, role or per-database role setting was not applied;
+ * - `setting`: a database or role setting (`ALTER … SET`, connection limit, comment) was not applied;
  * - `role-attribute`: a role was created without an attribute it has on the source (CREATEDB, REPLICATION, …);
  * - `placeholder-password`: a login role got a random password instead of the source's (must be reset);
  * - `membership`: a role membership of the source was not granted on the target;
- * - `role`: a role of the source could not be created on the target;
- * - `comment`: a comment on a role or database was not applied.
+ * - `role`: a role of the source could not be created on the target.
  */
 export const WARNING_KINDS = [
   'owner',
@@ -34,7 +33,6 @@ export const WARNING_KINDS = [
   'placeholder-password',
   'membership',
   'role',
-  'comment',
 ] as const;
 
 export type WarningKind = (typeof WARNING_KINDS)[number];

@@ -19,7 +19,7 @@ import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
 import { WarningList } from '../warnings.js';
 import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
-import { ensureTargetDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
+import { ensureTargetDatabase, handOverDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
 import { readSequences, writeSequences } from './sequences.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
 import { compareTable, measureTable } from './verify.js';
@@ -197,6 +197,7 @@ export async function migrateByDump(
 
       phase('analyze');
       await analyzeTarget(ctx, name, jobs);
+      await handOverDatabase(ctx, name, warnings);
 
       phase('verify');
       const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);

@@ -31,19 +31,24 @@ export interface OwnedObject {
   readonly acl: readonly AclItem[] | null;
   /** For column privileges: the column name (`identity` is then the table's). */
   readonly column?: string;
+  /**
+   * The `public` schema with its default owner: never given another owner, and its grants only added to (its
+   * default privileges changed in PostgreSQL 15; pg_dump leaves the default ones alone).
+   */
+  readonly defaultPublic?: boolean;
 }
 
 /**
  * Every owned object of the connected database that pg_dump restores: relations (not indexes, not sequences owned by
  * a column), schemas, routines, types, collations, conversions, operators and their classes and families, text
  * search configurations and dictionaries, extended statistics, event triggers, foreign-data wrappers and servers,
- * procedural languages, large objects. Extension members and system schemas are left out, and so is `public`
- * while its owner is the default one. Works on PostgreSQL 10 and newer.
+ * procedural languages, large objects. Extension members and system schemas are left out; `public` with its
+ * default owner is marked `default_public`. Works on PostgreSQL 10 and newer.
  */
 export const OWNED_OBJECTS_SQL = `
-  WITH objs(classid, objid, owner, acl, acltype, keyword) AS (
+  WITH objs(classid, objid, owner, acl, acltype, keyword, default_public) AS (
     SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.relowner, c.relacl,
-           CASE WHEN c.relkind = 'S' THEN 's' WHEN c.relkind = 'c' THEN NULL ELSE 'r' END, NULL::text
+           CASE WHEN c.relkind = 'S' THEN 's' WHEN c.relkind = 'c' THEN NULL ELSE 'r' END, NULL::text, false
       FROM pg_catalog.pg_class c
      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
        AND NOT (c.relkind = 'S' AND EXISTS (
@@ -51,32 +56,33 @@ export const OWNED_OBJECTS_SQL = `
               WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')))
     UNION ALL
-    SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, n.nspowner, n.nspacl, 'n', NULL
+    SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, n.nspowner, n.nspacl, 'n', NULL,
+           n.nspname = 'public' AND (n.nspowner = 10 OR pg_catalog.pg_get_userbyid(n.nspowner) = 'pg_database_owner')
       FROM pg_catalog.pg_namespace n
-     WHERE NOT (n.nspname = 'public' AND (n.nspowner = 10 OR pg_catalog.pg_get_userbyid(n.nspowner) = 'pg_database_owner'))
     UNION ALL
-    SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.proowner, p.proacl, 'f', NULL FROM pg_catalog.pg_proc p
+    SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.proowner, p.proacl, 'f', NULL, false FROM pg_catalog.pg_proc p
     UNION ALL
     SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.typowner, t.typacl, 'T',
-           CASE WHEN t.typtype = 'd' THEN 'DOMAIN' END
+           CASE WHEN t.typtype = 'd' THEN 'DOMAIN' END, false
       FROM pg_catalog.pg_type t
      WHERE t.typrelid = 0 AND t.typtype <> 'm'
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
-    UNION ALL SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, oid, collowner, NULL, NULL, NULL FROM pg_catalog.pg_collation
-    UNION ALL SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, oid, conowner, NULL, NULL, NULL FROM pg_catalog.pg_conversion
-    UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, oid, oprowner, NULL, NULL, NULL FROM pg_catalog.pg_operator
-    UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, oid, opcowner, NULL, NULL, NULL FROM pg_catalog.pg_opclass
-    UNION ALL SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, oid, opfowner, NULL, NULL, NULL FROM pg_catalog.pg_opfamily
-    UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, oid, cfgowner, NULL, NULL, NULL FROM pg_catalog.pg_ts_config
-    UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, oid, dictowner, NULL, NULL, NULL FROM pg_catalog.pg_ts_dict
-    UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid, stxowner, NULL, NULL, NULL FROM pg_catalog.pg_statistic_ext
-    UNION ALL SELECT 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, oid, evtowner, NULL, NULL, NULL FROM pg_catalog.pg_event_trigger
-    UNION ALL SELECT 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, oid, fdwowner, fdwacl, 'F', NULL FROM pg_catalog.pg_foreign_data_wrapper
-    UNION ALL SELECT 'pg_catalog.pg_foreign_server'::pg_catalog.regclass, oid, srvowner, srvacl, 'S', NULL FROM pg_catalog.pg_foreign_server
-    UNION ALL SELECT 'pg_catalog.pg_language'::pg_catalog.regclass, oid, lanowner, lanacl, 'l', NULL FROM pg_catalog.pg_language WHERE lanispl
-    UNION ALL SELECT 'pg_catalog.pg_largeobject'::pg_catalog.regclass, oid, lomowner, lomacl, 'L', NULL FROM pg_catalog.pg_largeobject_metadata
+    UNION ALL SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, oid, collowner, NULL, NULL, NULL, false FROM pg_catalog.pg_collation
+    UNION ALL SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, oid, conowner, NULL, NULL, NULL, false FROM pg_catalog.pg_conversion
+    UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, oid, oprowner, NULL, NULL, NULL, false FROM pg_catalog.pg_operator
+    UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, oid, opcowner, NULL, NULL, NULL, false FROM pg_catalog.pg_opclass
+    UNION ALL SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, oid, opfowner, NULL, NULL, NULL, false FROM pg_catalog.pg_opfamily
+    UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, oid, cfgowner, NULL, NULL, NULL, false FROM pg_catalog.pg_ts_config
+    UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, oid, dictowner, NULL, NULL, NULL, false FROM pg_catalog.pg_ts_dict
+    UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid, stxowner, NULL, NULL, NULL, false FROM pg_catalog.pg_statistic_ext
+    UNION ALL SELECT 'pg_catalog.pg_event_trigger'::pg_catalog.regclass, oid, evtowner, NULL, NULL, NULL, false FROM pg_catalog.pg_event_trigger
+    UNION ALL SELECT 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, oid, fdwowner, fdwacl, 'F', NULL, false FROM pg_catalog.pg_foreign_data_wrapper
+    UNION ALL SELECT 'pg_catalog.pg_foreign_server'::pg_catalog.regclass, oid, srvowner, srvacl, 'S', NULL, false FROM pg_catalog.pg_foreign_server
+    UNION ALL SELECT 'pg_catalog.pg_language'::pg_catalog.regclass, oid, lanowner, lanacl, 'l', NULL, false FROM pg_catalog.pg_language WHERE lanispl
+    UNION ALL SELECT 'pg_catalog.pg_largeobject'::pg_catalog.regclass, oid, lomowner, lomacl, 'L', NULL, false FROM pg_catalog.pg_largeobject_metadata
   )
   SELECT o.type, o.identity, pg_catalog.pg_get_userbyid(objs.owner)::text AS owner, objs.keyword,
+         objs.default_public AS "defaultPublic",
          CASE WHEN objs.acltype IS NULL THEN NULL ELSE (
            SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(
                     CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END,
@@ -116,8 +122,12 @@ export async function readOwnedObjects(client: pg.Client, columns = false): Prom
     owner: string;
     keyword: string | null;
     acl: AclItem[] | null;
+    defaultPublic: boolean;
   }>(OWNED_OBJECTS_SQL);
-  const objects: OwnedObject[] = rows.map((r) => ({ ...r }));
+  const objects: OwnedObject[] = rows.map(({ defaultPublic, ...r }) => ({
+    ...r,
+    ...(defaultPublic ? { defaultPublic } : {}),
+  }));
   if (columns) {
     const { rows: cols } = await client.query<{ identity: string; column: string; owner: string; acl: AclItem[] }>(
       COLUMN_PRIVILEGES_SQL,
@@ -199,7 +209,7 @@ export function ownerDrift(source: readonly OwnedObject[], target: readonly Owne
   const onTarget = new Map(target.filter((o) => o.column === undefined).map((o) => [keyOf(o), o]));
   const out: OwnerDrift[] = [];
   for (const s of source) {
-    if (s.column !== undefined) continue;
+    if (s.column !== undefined || s.defaultPublic) continue;
     const t = onTarget.get(keyOf(s));
     if (t && t.owner !== s.owner) out.push({ object: t, sourceOwner: s.owner, targetOwner: t.owner });
   }
@@ -229,8 +239,10 @@ export function privilegeDrift(source: readonly OwnedObject[], target: readonly 
     const want = new Map((s.acl ?? []).map((i) => [itemKey(mapOwner(i)), mapOwner(i)]));
     const have = new Map((t?.acl ?? []).map((i) => [itemKey(i), i]));
     if (s.acl === null || (t && t.acl === null)) continue;
-    const grant = [...want].filter(([k]) => !have.has(k)).map(([, i]) => i);
-    const revoke = [...have].filter(([k]) => !want.has(k)).map(([, i]) => i);
+    const grant = [...want]
+      .filter(([k, i]) => !have.has(k) && (!s.defaultPublic || (i[0] !== null && i[0] !== tableOwner)))
+      .map(([, i]) => i);
+    const revoke = s.defaultPublic ? [] : [...have].filter(([k]) => !want.has(k)).map(([, i]) => i);
     if (grant.length > 0 || revoke.length > 0)
       out.push({ object: t ?? { ...s, owner: tableOwner, acl: [] }, grant, revoke });
   }
@@ -276,7 +288,41 @@ export async function reconcileOwnership(
     const known = await settable(client, roles);
     const present = new Set(known.present);
     const canSet = new Set(known.settable);
-    // Owners first: ALTER … OWNER carries the ACL over to the new owner.
+    // Grants first, made by the target user as the owner of what it restored.
+    if (mode.noPrivileges) {
+      const missing = new Map<string, string[]>();
+      const failed: string[] = [];
+      for (const drift of privilegeDrift(source, await readOwnedObjects(client, true))) {
+        for (const item of drift.grant) {
+          if (item[0] !== null && !present.has(item[0])) {
+            missing.set(item[0], [...(missing.get(item[0]) ?? []), `${item[1]} on ${describe(drift.object)}`]);
+            continue;
+          }
+          try {
+            await client.query(privilegeSql('GRANT', drift.object, item));
+          } catch (err) {
+            failed.push(`${item[1]} on ${describe(drift.object)} to ${item[0] ?? 'PUBLIC'}: ${describeError(err)}`);
+          }
+        }
+        for (const item of drift.revoke) {
+          try {
+            await client.query(privilegeSql('REVOKE', drift.object, item));
+          } catch (err) {
+            failed.push(
+              `revoking ${item[1]} on ${describe(drift.object)} from ${item[0] ?? 'PUBLIC'}: ${describeError(err)}`,
+            );
+          }
+        }
+      }
+      for (const [grantee, grants] of missing)
+        warnings.add(
+          'grant',
+          `${grants.length} privilege(s) of ${grantee} not granted (the role is missing on the target): ${listSome(grants)}`,
+        );
+      if (failed.length > 0)
+        warnings.add('grant', `${failed.length} privilege change(s) failed on the target: ${listSome(failed, 5)}`);
+    }
+    // Owners last: ALTER … OWNER carries the ACL (grants made by the target user as owner) over to the new owner.
     const kept = new Map<string, { targetOwner: string; objects: string[]; errors: string[] }>();
     const keep = (drift: OwnerDrift, error?: string) => {
       const entry = kept.get(drift.sourceOwner) ?? { targetOwner: drift.targetOwner, objects: [], errors: [] };
@@ -306,37 +352,5 @@ export async function reconcileOwnership(
         `${entry.objects.length} object(s) owned by ${owner} on the source are owned by ${entry.targetOwner} on the target (${why}): ${listSome(entry.objects)}`,
       );
     }
-    if (!mode.noPrivileges) return;
-    const missing = new Map<string, string[]>();
-    const failed: string[] = [];
-    for (const drift of privilegeDrift(source, await readOwnedObjects(client, true))) {
-      for (const item of drift.grant) {
-        if (item[0] !== null && !present.has(item[0])) {
-          missing.set(item[0], [...(missing.get(item[0]) ?? []), `${item[1]} on ${describe(drift.object)}`]);
-          continue;
-        }
-        try {
-          await client.query(privilegeSql('GRANT', drift.object, item));
-        } catch (err) {
-          failed.push(`${item[1]} on ${describe(drift.object)} to ${item[0] ?? 'PUBLIC'}: ${describeError(err)}`);
-        }
-      }
-      for (const item of drift.revoke) {
-        try {
-          await client.query(privilegeSql('REVOKE', drift.object, item));
-        } catch (err) {
-          failed.push(
-            `revoking ${item[1]} on ${describe(drift.object)} from ${item[0] ?? 'PUBLIC'}: ${describeError(err)}`,
-          );
-        }
-      }
-    }
-    for (const [grantee, grants] of missing)
-      warnings.add(
-        'grant',
-        `${grants.length} privilege(s) of ${grantee} not granted (the role is missing on the target): ${listSome(grants)}`,
-      );
-    if (failed.length > 0)
-      warnings.add('grant', `${failed.length} privilege change(s) failed on the target: ${listSome(failed, 5)}`);
   });
 }

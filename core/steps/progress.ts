@@ -82,7 +82,7 @@ export async function saveWarnings(
   await withClient(target, database, (client) =>
     client.query(
       `INSERT INTO _pg_migrate.warnings (kind, message)
-       SELECT * FROM pg_catalog.unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+       SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) ON CONFLICT DO NOTHING`,
       [warnings.map((w) => w.kind), warnings.map((w) => w.message)],
     ),
   );

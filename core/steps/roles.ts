@@ -238,7 +238,7 @@ export async function migrateRoles(
           await tryNote(
             'comment',
             `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(role.comment)}`,
-            'comment',
+            'setting',
           );
         results.push({ name: role.name, status: 'created', message: '' });
       }

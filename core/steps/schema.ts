@@ -167,10 +167,10 @@ export function localeClause(
 }
 
 /**
- * Creates the target database when it does not exist, with the source's encoding, locale and owner when the
- * target allows it, then its settings (`ALTER DATABASE … SET`), per-database role settings, grants and comment.
- * What the target does not take (owner, locale, a setting, a grant, the comment) becomes a warning in `warnings`.
- * An existing database is left alone.
+ * Creates the target database when it does not exist, with the source's encoding and locale, then its settings
+ * (`ALTER DATABASE … SET`), per-database role settings, grants and comment. It belongs to the target user until
+ * {@link handOverDatabase} gives it the source's owner. What the target does not take (locale, a setting, a grant,
+ * the comment) becomes a warning in `warnings`. An existing database is left alone.
  */
 export async function ensureTargetDatabase(
   ctx: RunContext,
@@ -215,15 +215,9 @@ export async function ensureTargetDatabase(
     });
     const q = quoteIdent(database);
     await withClient(ctx.target, ctx.target.database, async (client) => {
-      const { settable } = await settableRoles(client, [source.db.owner]);
-      const ownerOk = settable.includes(source.db.owner);
-      if (!ownerOk)
-        warnings.add(
-          'owner',
-          `database ${database}: owner ${source.db.owner} cannot be set on the target (missing, or the target user may not SET ROLE to it); the target user owns it`,
-        );
-      const owner = ownerOk ? ` OWNER ${quoteIdent(source.db.owner)}` : '';
-      const base = `CREATE DATABASE ${q}${owner} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
+      // Owned by the target user while it is migrated (so that the restore, the subscription and the settings may
+      // do their work whatever that user may do as the owner); handOverDatabase gives it its owner at the end.
+      const base = `CREATE DATABASE ${q} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
       const targetMajor = await serverMajor(client);
       const locale = localeClause(source.db, targetMajor);
       if (source.db.provider && source.db.provider !== 'c' && !locale.startsWith('LOCALE_PROVIDER')) {
@@ -254,7 +248,7 @@ export async function ensureTargetDatabase(
         try {
           await client.query(`COMMENT ON DATABASE ${q} IS ${quoteLiteral(source.db.comment)}`);
         } catch (err) {
-          warnings.add('comment', `database ${database}: comment not applied: ${describeError(err)}`);
+          warnings.add('setting', `database ${database}: comment not applied: ${describeError(err)}`);
         }
       }
       for (const s of source.settings) {
@@ -429,6 +423,48 @@ export async function restorePostData(
     warnings,
   );
   await reconcileOwnership(ctx, database, mode, warnings, settableRoles);
+}
+
+/**
+ * Gives a target database that the target user owns (pg-migrate created it) the source database's owner, when the
+ * target user may (superuser, or SET ROLE on 16+ / membership before); otherwise a warning. Run last: the
+ * migration's own work needs the target user to own it.
+ */
+export async function handOverDatabase(ctx: RunContext, database: string, warnings: WarningList): Promise<void> {
+  const owner = await withClient(ctx.source, ctx.source.database, async (client) => {
+    const { rows } = await client.query<{ owner: string }>(
+      'SELECT pg_catalog.pg_get_userbyid(datdba)::text AS owner FROM pg_catalog.pg_database WHERE datname = $1',
+      [database],
+    );
+    return rows[0]?.owner;
+  });
+  if (owner === undefined) return;
+  await withClient(ctx.target, ctx.target.database, async (client) => {
+    const { rows } = await client.query<{ owner: string; mine: boolean }>(
+      `SELECT pg_catalog.pg_get_userbyid(datdba)::text AS owner, datdba = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) AS mine
+         FROM pg_catalog.pg_database WHERE datname = $1`,
+      [database],
+    );
+    const target = rows[0];
+    if (!target || target.owner === owner || !target.mine) return;
+    const { present, settable } = await settableRoles(client, [owner]);
+    if (settable.includes(owner)) {
+      try {
+        await client.query(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(owner)}`);
+        return;
+      } catch (err) {
+        warnings.add(
+          'owner',
+          `database ${database}: owner ${owner} not set (${describeError(err)}); ${target.owner} owns it`,
+        );
+        return;
+      }
+    }
+    warnings.add(
+      'owner',
+      `database ${database}: owned by ${owner} on the source, by ${target.owner} on the target (${present.includes(owner) ? 'the target user may not SET ROLE to it' : 'the role is missing on the target'})`,
+    );
+  });
 }
 
 /**

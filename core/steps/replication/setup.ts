@@ -22,6 +22,7 @@ import type { Request } from '../../request.js';
 import { WarningList } from '../../warnings.js';
 import { identityFullAllowed, readPowers, type ServerPowers, type SourceTable, selectedTables } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
+import { handOverDatabase } from '../schema.js';
 import { dropReplicationObjects, readNote } from './objects.js';
 import {
   addTablesToPublicationSql,
@@ -334,6 +335,9 @@ export async function migrateByReplication(
       }
       start = { mode: 'copy-data', copy };
     }
+    ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
+    await createSubscription(ctx, db, names, start.mode === 'copy-data', !aivenSource);
+    await handOverDatabase(ctx, db, warnings);
     // The note keeps the set-up's warnings for a re-run and for cutover.
     if (warnings.list().length > 0) {
       await withClient(ctx.source, db, (client) =>
@@ -342,8 +346,6 @@ export async function migrateByReplication(
         ),
       );
     }
-    ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
-    await createSubscription(ctx, db, names, start.mode === 'copy-data', !aivenSource);
     ctx.logger.info('subscription created', { database: db, copyData: start.mode === 'copy-data' });
     return await waitAndReport(
       ctx,
