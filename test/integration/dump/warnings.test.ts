@@ -203,9 +203,8 @@ describe('warnings of a dump migration to a non-superuser target', () => {
     );
     const lonely = results.find((r) => r.name === 'lonely');
     expect(lonely?.status).toBe('failed');
-    expect(lonely?.warnings).toEqual([
-      { kind: 'role', message: expect.stringMatching(/^not created: .*permission denied/) },
-    ]);
+    expect(lonely?.warnings?.map((w) => w.kind)).toEqual(['role']);
+    expect(lonely?.warnings?.[0]?.message).toMatch(/^not created: .*permission denied/);
     expect(consent({ roles: results }, ['role'])).toEqual({ without: false, eachLeftOut: [false], withAll: true });
   });
 });
