@@ -249,8 +249,14 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
     const snapshot = options.snapshot ?? (exported = await exportSnapshot(ctx.source, database)).id;
     // Open and attach every reader before the exporter may go away.
     for (let i = 0; i < jobs; i++) {
-      const source = await connect(ctx.source, database, { applicationName: `pg-migrate copy ${i + 1}` });
-      const target = await connect(ctx.target, database, { applicationName: `pg-migrate copy ${i + 1}` });
+      const source = await connect(ctx.source, database, {
+        applicationName: `pg-migrate copy ${i + 1}`,
+        role: 'reader',
+      });
+      const target = await connect(ctx.target, database, {
+        applicationName: `pg-migrate copy ${i + 1}`,
+        role: 'writer',
+      });
       workers.push({ source, target });
       await importSnapshot(source, snapshot);
       await source.query('SET LOCAL row_security = off'); // all rows, or an error — never silently fewer

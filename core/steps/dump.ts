@@ -62,7 +62,7 @@ async function withSnapshotSession<T>(
   snapshot: string,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = await connect(ctx.source, database);
+  const client = await connect(ctx.source, database, { role: 'reader' });
   try {
     await importSnapshot(client, snapshot);
     return await fn(client);
@@ -182,7 +182,7 @@ export async function migrateByDump(
       }
 
       phase('sequences');
-      const source = await connect(ctx.source, name);
+      const source = await connect(ctx.source, name, { role: 'reader' });
       const target = await connect(ctx.target, name);
       let largeObjects = { count: 0, bytes: 0 };
       try {
@@ -266,7 +266,7 @@ async function verifyTables(
 ): Promise<TableResult[]> {
   const pairs = await Promise.all(
     Array.from({ length: Math.max(1, Math.min(jobs, tables.length)) }, async () => {
-      const source = await connect(ctx.source, database);
+      const source = await connect(ctx.source, database, { role: 'reader' });
       await importSnapshot(source, snapshot);
       await source.query('SET LOCAL row_security = off');
       const target = await connect(ctx.target, database);

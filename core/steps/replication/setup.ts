@@ -149,6 +149,7 @@ async function fastStart(
     replication = await connect(ctx.source, database.name, {
       replication: true,
       applicationName: 'pg-migrate-slot',
+      role: 'snapshot',
       connectTimeoutMs: request.connectTimeoutSeconds * 1000,
     });
   } catch (err) {
