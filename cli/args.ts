@@ -51,6 +51,16 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     help: 'databases migrated at the same time (default 2)',
   },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
+  'subscription-sslmode': {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: "sslmode of the subscription's connection to the source (default: the source's, at most require)",
+  },
+  'subscription-sslrootcert': {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: "CA for the subscription's connection: a path on the target server, or system",
+  },
   'replica-identity-full': {
     type: 'boolean',
     commands: ['check', 'migrate'],
@@ -211,6 +221,8 @@ export function requestOptions(
   set('jobs', int('jobs'));
   set('maxConcurrency', int('max-concurrency'));
   if (values['no-roles'] === true) request.roles = false;
+  set('subscriptionSslmode', str('subscription-sslmode'));
+  set('subscriptionSslrootcert', str('subscription-sslrootcert'));
   if (values['replica-identity-full'] === true) request.replicaIdentityFull = true;
   if (values.cutover === true) request.cutover = true;
   if (values.checksums === true) request.checksums = true;

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { SSL_MODES } from './tls.js';
 import { WARNING_KINDS } from './warnings.js';
 
 /**
@@ -48,6 +49,13 @@ export const RequestSchema = z.strictObject({
   maxConcurrency: z.int().min(1).max(40).default(2),
   /** Create the source's roles on the target first. */
   roles: z.boolean().default(true),
+  /**
+   * sslmode of the subscription's connection (target server → source). Default: the source connection's mode,
+   * capped at `require` unless `subscriptionSslrootcert` names the CA on the target server.
+   */
+  subscriptionSslmode: z.enum(SSL_MODES).optional(),
+  /** sslrootcert of the subscription's connection: a path on the target server, or `system` (PostgreSQL 16+). */
+  subscriptionSslrootcert: z.string().min(1).optional(),
   /** Consent to REPLICA IDENTITY FULL on source tables without a primary key (replication method). */
   replicaIdentityFull: z.boolean().default(false),
   /**
@@ -96,6 +104,8 @@ export function parseRequest(input: unknown): Request {
   const problems: string[] = [];
   if (request.dbs && request.dbs.length === 0)
     problems.push('dbs: an empty list selects nothing; omit it to select every database');
+  if (request.subscriptionSslrootcert === 'system' && (request.subscriptionSslmode ?? 'verify-full') !== 'verify-full')
+    problems.push('subscriptionSslrootcert: system needs subscriptionSslmode verify-full');
   if (request.withTables.length > 0 && request.skipTables.some((t) => request.withTables.includes(t))) {
     problems.push('withTables and skipTables name the same table');
   }

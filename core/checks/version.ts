@@ -113,6 +113,7 @@ export const versionCheck = defineCheck<VersionFacts>({
       ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),
       '/usr/lib/postgresql/*/bin',
       'PATH',
+      ...(path.skipped.length > 0 ? [`not searched: ${path.skipped.join(', ')}`] : []),
     ].join(', ');
     return {
       source: { versionNum: source.versionNum, version: source.version },
