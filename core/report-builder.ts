@@ -6,8 +6,19 @@
  * const report = buildReport({ action: 'check', startedAt: '2026-01-01T00:00:00Z', checks, plan });
  * ```
  */
+import { causeMessage } from './errors.js';
 import type { Plan } from './plan.js';
-import type { Action, CheckResult, DatabaseResult, Report, RoleResult, RunWarning, ServerInfo } from './report.js';
+import type {
+  Action,
+  CheckResult,
+  DatabaseResult,
+  Report,
+  RoleResult,
+  RunError,
+  RunWarning,
+  ServerInfo,
+} from './report.js';
+import { ACTIONS } from './request.js';
 import { isWarningKind, type Warning, withConsent } from './warnings.js';
 
 export interface ReportInput {
@@ -22,6 +33,8 @@ export interface ReportInput {
   readonly target?: ServerInfo;
   /** The warning kinds the user consented to (`request.accept`): those do not make `ok` false. @default [] */
   readonly accept?: readonly string[];
+  /** A step outside the databases that failed: the run is not ok. */
+  readonly error?: RunError;
   /** For tests: the current time. @default Date.now() */
   readonly now?: number;
 }
@@ -56,8 +69,8 @@ export function unacceptedWarnings(report: Pick<Report, 'warnings' | 'databases'
 
 /**
  * `ok` is true when no check blocks (a `fail` not marked `details.replicationOnly`, or the plan is blocked) and,
- * for actions that migrate, no database failed and (`migrate`, `cutover`) every warning is of a kind the user
- * consented to (`accept`).
+ * for actions that migrate, no database failed, no step of the run failed (`error`) and (`migrate`, `cutover`)
+ * every warning is of a kind the user consented to (`accept`).
  */
 export function buildReport(input: ReportInput): Report {
   const flat = flatten(input.checks);
@@ -78,7 +91,8 @@ export function buildReport(input: ReportInput): Report {
     (input.action === 'migrate' || input.action === 'cutover') &&
     unacceptedWarnings({ warnings, databases }).length > 0;
   const ok =
-    input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed') && !degraded;
+    input.error === undefined &&
+    (input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed') && !degraded);
   const started = Date.parse(input.startedAt);
   const durationMs = Number.isNaN(started) ? 0 : Math.max(0, (input.now ?? Date.now()) - started);
   const source = input.source ?? serverInfoFrom(checks, 'connection-source');
@@ -93,7 +107,28 @@ export function buildReport(input: ReportInput): Report {
     roles,
     databases,
     warnings,
+    ...(input.error ? { error: input.error } : {}),
   };
+}
+
+/** Errors as Step Functions catches them (`{ Error, Cause }`), by the state that failed. */
+export type CaughtErrors = Readonly<Record<string, { readonly Error?: unknown; readonly Cause?: unknown } | undefined>>;
+
+/** The first caught error as the report's {@link RunError}; undefined when nothing failed. */
+export function runErrorFrom(errors: CaughtErrors | undefined): RunError | undefined {
+  for (const [state, caught] of Object.entries(errors ?? {})) {
+    if (!caught) continue;
+    const name = typeof caught.Error === 'string' && caught.Error !== '' ? caught.Error : 'States.TaskFailed';
+    const cause = typeof caught.Cause === 'string' ? caught.Cause : undefined;
+    return { state, name, message: causeMessage(cause).slice(0, 4000) };
+  }
+  return undefined;
+}
+
+/** The action a request names, also when it did not parse (then `check`, the action that writes nothing). */
+export function actionOf(request: unknown): Action {
+  const action = (request as { action?: unknown } | null)?.action;
+  return typeof action === 'string' && (ACTIONS as readonly string[]).includes(action) ? (action as Action) : 'check';
 }
 
 /** Step Functions caps a Fail state's cause at 32,768 characters. */
@@ -136,6 +171,7 @@ export function reportCause(report: Report, limit = MAX_CAUSE_CHARS): string {
       warnings: d.warnings,
     })),
     warnings: report.warnings,
+    ...(report.error ? { error: { ...report.error, message: report.error.message.slice(0, 2000) } } : {}),
     truncated:
       'the full report exceeds the Step Functions cause limit; see the Report state output in the execution history',
   }).slice(0, limit);
