@@ -66,6 +66,11 @@ export const RequestSchema = z.strictObject({
     .default(1024 * 1024),
   /** How long `cutover` waits for the lag to drop before failing (nothing is dropped on timeout). */
   timeoutSeconds: z.int().min(1).max(86_400).default(600),
+  /**
+   * How long `migrate` waits for replication databases to get in sync before it ends with a report saying which
+   * are not and why (their replication keeps running: status, cutover and abort work on it later).
+   */
+  syncTimeoutSeconds: z.int().min(60).max(2_592_000).default(86_400),
   /** Per-table checksums in verification (slower: reads every row on both sides). */
   checksums: z.boolean().default(false),
   /** Free bytes on the target's disk, when the user knows it and the tool cannot measure it. */
