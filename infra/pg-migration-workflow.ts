@@ -22,7 +22,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -33,6 +33,7 @@ import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
+import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
 import { acknowledgeWorkflowFindings } from './workflow-nag.js';
 import {
   definitionOptions,
@@ -47,6 +48,7 @@ import {
   createTaskDefinition,
   grantReports,
   grantRunTask,
+  allowedSecretPatterns,
   grantSecrets,
   PURE_FUNCTIONS,
   REPORT_READERS,
@@ -81,7 +83,7 @@ export class PgMigrationWorkflow extends Construct {
   /** The schedules, by id. */
   readonly schedules: Readonly<Record<string, scheduler.Schedule>>;
   /** The Lambda functions. */
-  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
   /** Where full reports go (`runs/<execution name>/report.json`; the execution's output names it). */
   readonly reportBucket: s3.IBucket;
 
@@ -121,7 +123,7 @@ export class PgMigrationWorkflow extends Construct {
       PG_MIGRATE_ALLOW_PLAIN_URIS: props.allowPlainUris === true ? 'true' : 'false',
     };
 
-    const functions = {} as Record<FunctionName, NodejsFunction>;
+    const functions = {} as Record<FunctionName, lambda.Function>;
     for (const name of FUNCTION_NAMES) {
       functions[name] = createFunction(this, name, {
         vpc: props.vpc,
@@ -135,6 +137,8 @@ export class PgMigrationWorkflow extends Construct {
       if (REPORT_WRITERS.has(name)) grantReports(this.reportBucket, functions[name], REPORT_READERS.has(name));
     }
     this.functions = functions;
+    // ResolveRequest refuses a secret the stack may not read before anything else sees the request.
+    functions.resolve.addEnvironment(ALLOWED_SECRET_ARNS_ENV, allowedSecretPatterns(secrets).join(','));
     // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
     // client tools major from here (tasks/Dockerfile ARG PG_MAJOR).
     functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, String(TASK_IMAGE_PG_MAJOR));

@@ -9,7 +9,14 @@ import { describeError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
 import { compactReport } from '../core/report-budget.js';
-import { actionOf, buildReport, type CaughtErrors, reportCause, runErrorFrom } from '../core/report-builder.js';
+import {
+  acceptedKinds,
+  actionOf,
+  buildReport,
+  type CaughtErrors,
+  reportCause,
+  runErrorFrom,
+} from '../core/report-builder.js';
 import { fullParts, reportKey } from '../core/report-store.js';
 import { powertoolsLogger } from './shared/logger.js';
 import { reportStoreFromEnv } from './shared/report-store.js';
@@ -17,7 +24,10 @@ import { reportStoreFromEnv } from './shared/report-store.js';
 const logger = powertoolsLogger();
 
 export interface ReportEvent {
-  /** The parsed request, or the raw execution input when ResolveRequest failed. */
+  /**
+   * The parsed request, or the raw execution input when ResolveRequest failed. Its `accept` (consented warning
+   * kinds) decides whether warnings make `ok` false.
+   */
   readonly request?: unknown;
   /** The execution: name and start time. */
   readonly run?: { readonly id?: string; readonly startedAt?: string };
@@ -40,6 +50,7 @@ export async function handler(event: ReportEvent): Promise<ReportResult> {
   let report = buildReport({
     action: actionOf(event.request),
     startedAt: event.run?.startedAt ?? '',
+    accept: acceptedKinds(event.request),
     ...(event.checks ? { checks: event.checks } : {}),
     ...(event.plan ? { plan: event.plan } : {}),
     ...(event.roles ? { roles: event.roles } : {}),

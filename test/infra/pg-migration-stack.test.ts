@@ -16,7 +16,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../core/checks/ids.js';
 import { createApp } from '../../infra/app.js';
-import type { PgMigrationStack } from '../../infra/pg-migration-stack.js';
+import { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
 import { FUNCTION_NAMES, preCheckStateName, STATE_NAMES as S } from '../../infra/state-names.js';
 import { FUNCTION_IDS } from '../../infra/workflow-resources.js';
@@ -28,6 +28,7 @@ import {
   PLACEHOLDER_TASK,
   placeholderFunctionArn,
 } from '../../scripts/build-asl.js';
+import { ALLOWED_SECRET_ARNS_ENV } from '../../core/ref-policy.js';
 
 const ACCOUNT = '123456789012';
 const SOURCE_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/source-AbCdEf`;
@@ -91,6 +92,7 @@ beforeAll(() => {
       sourceSecretArn: SOURCE_ARN,
       targetSecretArn: TARGET_ARN,
       allowedSecretArns: ALLOWED,
+      acknowledgeWildcardSecretArns: 'true',
       alarmEmail: 'dba@example.com',
       nightlyCheckInput: JSON.stringify(NIGHTLY),
     },
@@ -571,6 +573,15 @@ describe('cdk-nag AwsSolutions', () => {
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(20);
   }, 60_000);
 
+  it('leaves no finding unacknowledged in a stack deployed to a given account and region', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const located = new PgMigrationStack(app, 'Located', {
+      env: { account: '210987654321', region: 'eu-central-1' },
+    });
+    const report = new AwsSolutionsChecks().validateScope(located);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  }, 60_000);
+
   it('fails synth when a finding is not acknowledged', () => {
     const { app, stack: other } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     new s3.Bucket(other, 'UnencryptedBucket');
@@ -639,6 +650,34 @@ describe('the construct props', () => {
     );
     expect(definition).toContain('\\"MaxConcurrency\\":3');
     expect(definition).not.toContain('MaxConcurrencyPath');
+  });
+
+  it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {
+    const id = logicalIdOf('AWS::Lambda::Function', 'ResolveFunction');
+    const variables = (json.Resources[id]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(String(variables[ALLOWED_SECRET_ARNS_ENV]).split(',')).toEqual([SOURCE_ARN, TARGET_ARN, ALLOWED]);
+  });
+
+  it('fails when an allowed secret pattern has a wildcard and the construct has no acknowledgement for it', () => {
+    const { scope, vpc } = vpcStack();
+    expect(() => new PgMigrationWorkflow(scope, 'Wild', { vpc, allowedSecretArns: [ALLOWED] })).toThrow(
+      /allowedSecretArns: .*pg-migrate\/requests\/\* is a wildcard pattern.*acknowledgeWildcardSecretArns: true/,
+    );
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Named', {
+          vpc,
+          allowedSecretArns: [`arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/one-AbCdEf`],
+        }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Acknowledged', {
+          vpc,
+          allowedSecretArns: [ALLOWED],
+          acknowledgeWildcardSecretArns: true,
+        }),
+    ).not.toThrow();
   });
 
   it('fails when databaseConcurrency is out of range or an allowed secret is not a secret ARN', () => {

@@ -11,10 +11,12 @@ import type { TableResult } from '../../report.js';
 import { type Request, tableFiltersFor } from '../../request.js';
 import { copyTables, listTables, type TableRef } from '../copy.js';
 import { locateTools } from '../dump.js';
+import { copyBuildingIndexes, readEarlyIndexesAt } from '../indexes.js';
 import { copyLargeObjects } from '../large-objects.js';
 import { ensureTargetDatabase, restorePostData, restorePreData } from '../schema.js';
 import { readSequences, writeSequences } from '../sequences.js';
 import { compareTable, measureTable } from '../verify.js';
+import type { WarningList } from '../../warnings.js';
 import type { TableName } from './sql.js';
 
 export interface CopySummary {
@@ -24,12 +26,17 @@ export interface CopySummary {
 }
 
 export interface ReplicationSteps {
-  /** Creates the target database when missing. */
-  ensureTargetDatabase(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
+  /** Creates the target database when missing; what it cannot keep goes to `warnings`. */
+  ensureTargetDatabase(
+    ctx: RunContext,
+    request: Request,
+    database: PlannedDatabase,
+    warnings: WarningList,
+  ): Promise<void>;
   /** Restores the pre-data section (types, tables, functions, …) into the target database. */
-  restorePreData(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
-  /** Restores the post-data section (indexes, constraints, triggers). */
-  restorePostData(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
+  restorePreData(ctx: RunContext, request: Request, database: PlannedDatabase, warnings: WarningList): Promise<void>;
+  /** Restores the post-data section (indexes, constraints, triggers), then owners and grants as far as it can. */
+  restorePostData(ctx: RunContext, request: Request, database: PlannedDatabase, warnings: WarningList): Promise<void>;
   /**
    * Copies table data source → target with the parallel COPY engine: every selected table, or only `tables`;
    * under `snapshot` (an exported snapshot id) when given. The target tables are empty.
@@ -70,19 +77,24 @@ async function withBoth<T>(
 
 /** The dump engine's steps (core/steps/schema.ts, copy.ts, sequences.ts, large-objects.ts, verify.ts). */
 export const defaultSteps: ReplicationSteps = {
-  async ensureTargetDatabase(ctx, _request, database) {
-    await ensureTargetDatabase(ctx, database.name);
+  async ensureTargetDatabase(ctx, _request, database, warnings) {
+    await ensureTargetDatabase(ctx, database.name, warnings);
   },
-  async restorePreData(ctx, request, database) {
+  async restorePreData(ctx, request, database, warnings) {
     // pre-data restores in one transaction: tables present mean an earlier attempt restored it completely.
     if (await hasUserTables(ctx, database.name)) {
       ctx.logger.info('pre-data already restored by an earlier attempt', { database: database.name });
       return;
     }
-    await restorePreData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx) });
+    await restorePreData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx) }, warnings);
   },
-  async restorePostData(ctx, request, database) {
-    await restorePostData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx), resume: true });
+  async restorePostData(ctx, request, database, warnings) {
+    await restorePostData(
+      ctx,
+      database.name,
+      { jobs: request.jobs, tools: await locateTools(ctx), resume: true },
+      warnings,
+    );
   },
   async copyTables(ctx, request, database, options) {
     const filters = tableFiltersFor(request, database.name);
@@ -92,13 +104,18 @@ export const defaultSteps: ReplicationSteps = {
       tables = (await listTables(ctx, database.name)).filter((t) => wanted.has(JSON.stringify([t.schema, t.name])));
     }
     // No resume: a re-run reads under a new slot snapshot, so every table is copied again (set-up empties them).
-    const result = await copyTables(ctx, {
+    const copyOptions = {
       database: database.name,
       jobs: request.jobs,
       resume: false,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       ...(tables ? { tables } : filters),
-    });
+    };
+    // Under the slot's snapshot (fast start), each finished table's indexes and keys are built while the others
+    // still copy, as the dump method does; post-data then leaves out what exists.
+    const result = options.snapshot
+      ? await copyBuildingIndexes(ctx, copyOptions, await readEarlyIndexesAt(ctx, database.name, options.snapshot))
+      : await copyTables(ctx, copyOptions);
     return { tables: result.tables.length, rows: result.rows, bytes: result.bytes };
   },
   async copySequences(ctx, _request, database) {
