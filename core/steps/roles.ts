@@ -1,17 +1,21 @@
 /**
  * Roles, once per run: the source's roles missing on the target are created with their attributes (as far as
  * the target user may grant them), settings, memberships and per-database settings. Passwords: the SCRAM / MD5
- * verifier is copied when the source user can read it (superuser); otherwise a LOGIN role gets a random placeholder,
- * returned in `placeholders` — never logged, never in the report. Existing roles are left alone (`exists`); one
- * failing role does not stop the others.
+ * verifier is copied when the source user can read it (superuser); otherwise a LOGIN role gets a random placeholder
+ * password, of which only a SCRAM verifier computed here (core/scram.ts) reaches the target; the password is
+ * returned in `placeholders` — never logged, never in the report, whose role message says a placeholder was set.
+ * The password is never part of `CREATE ROLE`: it is set afterwards by `ALTER ROLE … PASSWORD`, with statement
+ * logging off where the target user may, and the verifier bound as a parameter (core/secret-statements.ts).
+ * Existing roles are left alone (`exists`); one failing role does not stop the others.
  */
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent, quoteLiteral, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { classify, describeError, registerSecret } from '../errors.js';
 import type { RoleResult } from '../report.js';
 import type { Request } from '../request.js';
+import { randomPassword, scramVerifier } from '../scram.js';
+import { quietSession, runWithSecret } from '../secret-statements.js';
 import { setClause } from './settings.js';
 
 /** Roles that belong to the server or its provider, never migrated. */
@@ -146,6 +150,7 @@ export async function migrateRoles(
   }
   try {
     return await withClient(ctx.target, ctx.target.database, async (client) => {
+      await quietSession(client);
       const { rows: me } = await client.query<{ s: boolean }>(
         'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
       );
@@ -178,15 +183,16 @@ export async function migrateRoles(
         let password: string | null = null;
         if (role.verifier !== undefined) password = role.verifier;
         else if (role.login) {
-          password = randomBytes(24).toString('base64url');
-          registerSecret(password);
-          placeholders.push({ role: role.name, password });
+          const placeholder = randomPassword();
+          registerSecret(placeholder);
+          password = scramVerifier(placeholder);
+          placeholders.push({ role: role.name, password: placeholder });
           note(
             role.name,
             `a placeholder password was set: reset it with ALTER ROLE ${quoteIdent(role.name)} PASSWORD '…'`,
           );
         }
-        let { sql, dropped } = createRoleSql(role, password, targetSuper);
+        let { sql, dropped } = createRoleSql(role, null, targetSuper);
         try {
           try {
             await client.query(sql);
@@ -195,12 +201,20 @@ export async function migrateRoles(
             // users grant only what they hold): create the role without them and say so.
             const privileged = role.createdb || role.createrole || role.superuser || role.replication || role.bypassrls;
             if ((err as { code?: string }).code !== '42501' || !privileged) throw err;
-            ({ sql, dropped } = createRoleSql({ ...role, createdb: false, createrole: false }, password, false));
+            ({ sql, dropped } = createRoleSql({ ...role, createdb: false, createrole: false }, null, false));
             await client.query(sql);
             if (role.createdb) dropped.push('CREATEDB');
             if (role.createrole) dropped.push('CREATEROLE');
           }
           created.add(role.name);
+          if (password !== null) {
+            const verifier = password;
+            await runWithSecret(
+              client,
+              (literal) => `ALTER ROLE ${quoteIdent(role.name)} PASSWORD ${literal}`,
+              verifier,
+            );
+          }
           if (dropped.length > 0)
             note(role.name, `not granted (the target user may not grant it): ${dropped.join(', ')}`);
           if (role.verifier !== undefined && role.verifier !== null) note(role.name, 'password verifier copied');
