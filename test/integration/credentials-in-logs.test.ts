@@ -43,7 +43,7 @@ describe('credentials kept out of the target server log', () => {
     );
     const ctx = runContext(source(), target());
     const request = replicationRequest(source(), target());
-    const { results } = await migrateRoles(ctx, request);
+    const { results } = await migrateRoles(ctx, request, ['logshop']);
     expect(results.find((r) => r.name === 'log_app')).toMatchObject({
       status: 'created',
       message: 'password verifier copied',
@@ -76,7 +76,11 @@ describe('credentials kept out of the target server log', () => {
       source: parseConnectionString(source().uri('postgres', 'no_verifiers', 'reader-pw'), 'source'),
       target: parseConnectionString(ddlTarget().uri('postgres', 'ddl_migrator', 'ddl-migrator-pw'), 'target'),
     };
-    const { results, placeholders } = await migrateRoles(ctx, replicationRequest(source(), ddlTarget()));
+    const { results, placeholders } = await migrateRoles(
+      ctx,
+      replicationRequest(source(), ddlTarget(), { roleScope: 'all' }),
+      ['logshop'],
+    );
     expect(results.find((r) => r.name === 'ddl_app')?.message).toMatch(/placeholder password was set/);
     const placeholder = placeholders.find((p) => p.role === 'ddl_app')!.password;
     // Only a SCRAM verifier of the placeholder reached the target, and it works.
