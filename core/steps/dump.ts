@@ -15,8 +15,9 @@ import { type Request, tableFiltersFor } from '../request.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
-import { completedSteps, dropProgress, ensureProgress, markStep } from './progress.js';
-import { ensureTargetDatabase, restorePostData, restorePreData } from './schema.js';
+import { WarningList } from '../warnings.js';
+import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
+import { ensureTargetDatabase, handOverDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
 import { readSequences, writeSequences } from './sequences.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
 import { compareTable, measureTable } from './verify.js';
@@ -90,11 +91,13 @@ export async function migrateByDump(
   const jobs = request.jobs;
   const phase = (p: string, detail?: string) =>
     ctx.progress({ kind: 'phase', database: name, phase: p, ...(detail ? { detail } : {}) });
+  const warnings = new WarningList(ctx.logger, { database: name });
   try {
     const tools = await locateTools(ctx);
     phase('database');
-    await ensureTargetDatabase(ctx, name);
+    await ensureTargetDatabase(ctx, name, warnings);
     const steps = await completedSteps(ctx.target, name);
+    warnings.addAll(await savedWarnings(ctx.target, name));
     if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });
     const progressExists = await withClient(ctx.target, name, async (c) => {
       const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
@@ -111,11 +114,13 @@ export async function migrateByDump(
       if (steps.has('pre-data-started')) steps.add('pre-data');
     }
     await ensureProgress(ctx.target, name);
+    await saveWarnings(ctx.target, name, warnings.list());
     const snapshot = await exportSnapshot(ctx.source, name);
     try {
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id });
+        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id }, warnings);
+        await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
       phase('copy');
@@ -131,12 +136,15 @@ export async function migrateByDump(
       phase('post-data');
       if (!steps.has('post-data')) {
         await markStep(ctx.target, name, 'post-data-started');
-        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true });
+        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true }, warnings);
+        await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'post-data');
+      } else {
+        await reconcileOwners(ctx, name, warnings);
       }
 
       phase('sequences');
-      const source = await connect(ctx.source, name);
+      const source = await connect(ctx.source, name, { role: 'reader' });
       const target = await connect(ctx.target, name);
       let largeObjects = { count: 0, bytes: 0 };
       try {
@@ -151,6 +159,7 @@ export async function migrateByDump(
 
       phase('analyze');
       await analyzeTarget(ctx, name, jobs);
+      await handOverDatabase(ctx, name, warnings);
 
       phase('verify');
       const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);
@@ -182,6 +191,7 @@ export async function migrateByDump(
           message: `verification failed for ${mismatches.length} table(s): ${list}`,
           verification,
           error: ERROR_NAMES.verifyMismatch,
+          warnings: warnings.list(),
         };
       }
       await dropProgress(ctx.target, name);
@@ -197,6 +207,7 @@ export async function migrateByDump(
         lagBytes: 0,
         message: summary,
         verification,
+        warnings: warnings.list(),
       };
     } finally {
       await snapshot.release();
@@ -238,7 +249,7 @@ async function verifyTables(
   if (measured.length === 0) return results.sort((a, b) => a.name.localeCompare(b.name));
   const pairs = await Promise.all(
     Array.from({ length: Math.max(1, Math.min(jobs, measured.length)) }, async () => {
-      const source = await connect(ctx.source, database);
+      const source = await connect(ctx.source, database, { role: 'reader' });
       await importSnapshot(source, snapshot);
       await source.query('SET LOCAL row_security = off');
       const target = await connect(ctx.target, database);

@@ -20,9 +20,11 @@ import { BlockedError, classify, describeError, PermanentError } from '../../err
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { WarningList } from '../../warnings.js';
 import { identityFullAllowed, readPowers, type ServerPowers, type SourceTable, selectedTables } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
-import { dropReplicationObjects } from './objects.js';
+import { handOverDatabase } from '../schema.js';
+import { dropReplicationObjects, readNote } from './objects.js';
 import {
   addTablesToPublicationSql,
   aivenCreatePublicationSql,
@@ -147,6 +149,7 @@ async function fastStart(
   names: ReplicationNames,
   powers: ServerPowers,
   steps: ReplicationSteps,
+  warnings: WarningList,
 ): Promise<Started | undefined> {
   let replication: pg.Client;
   let snapshot: string;
@@ -154,6 +157,7 @@ async function fastStart(
     replication = await connect(ctx.source, database.name, {
       replication: true,
       applicationName: 'pg-migrate-slot',
+      role: 'snapshot',
       connectTimeoutMs: request.connectTimeoutSeconds * 1000,
     });
   } catch (err) {
@@ -185,7 +189,7 @@ async function fastStart(
     // The snapshot lives as long as this connection stays idle: copy now, then close it.
     const copy = await steps.copyTables(ctx, request, database, { snapshot });
     await replication.end();
-    await steps.restorePostData(ctx, request, database);
+    await steps.restorePostData(ctx, request, database, warnings);
     return { mode: 'snapshot', copy };
   } finally {
     await replication.end().catch(() => {});
@@ -217,6 +221,7 @@ async function waitAndReport(
   started: number,
   timeoutMs: number,
   prefix: string,
+  warnings: WarningList,
   copy: CopySummary = { tables: 0, rows: 0, bytes: 0 },
 ): Promise<DatabaseResult> {
   ctx.progress({ kind: 'phase', database: database.name, phase: 'sync' });
@@ -229,6 +234,7 @@ async function waitAndReport(
     bytes: copy.bytes,
     lagBytes: state.slot?.lagBytes ?? 0,
     message,
+    warnings: warnings.list(),
   });
 }
 
@@ -255,6 +261,7 @@ export async function migrateByReplication(
   const names = replicationNames(database.name);
   const db = database.name;
   const timeoutMs = options.syncTimeoutMs ?? request.timeoutSeconds * 1000;
+  const warnings = new WarningList(ctx.logger, { database: db });
 
   // Re-run: reuse a complete set of objects, recreate a partial one.
   const targetHasDb = await withClient(ctx.target, ctx.target.database, async (client) => {
@@ -265,7 +272,8 @@ export async function migrateByReplication(
     const existing = await readSyncState(ctx, db);
     if (existing.subscription && existing.slot) {
       ctx.logger.info('replication is already set up: reusing it', { database: db });
-      return waitAndReport(ctx, request, database, started, timeoutMs, 'replication already set up');
+      warnings.addAll((await readNote(ctx, db, names)).warnings);
+      return waitAndReport(ctx, request, database, started, timeoutMs, 'replication already set up', warnings);
     }
   }
   const leftover = await dropReplicationObjects(ctx, db, names);
@@ -276,12 +284,13 @@ export async function migrateByReplication(
   let created = false;
   try {
     ctx.progress({ kind: 'phase', database: db, phase: 'schema' });
-    await steps.ensureTargetDatabase(ctx, request, database);
-    await steps.restorePreData(ctx, request, database);
+    await steps.ensureTargetDatabase(ctx, request, database, warnings);
+    await steps.restorePreData(ctx, request, database, warnings);
 
     const source = await connect(ctx.source, db, { lockTimeoutMs: 30_000 });
     let powers: ServerPowers;
     let tables: SourceTable[];
+    let identityFull: SourceTable[];
     try {
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
@@ -294,7 +303,7 @@ export async function migrateByReplication(
             '(sets REPLICA IDENTITY FULL until cutover), add primary keys, or use --method dump.',
         );
       }
-      const identityFull = published.filter((t) => !t.identityOk);
+      identityFull = published.filter((t) => !t.identityOk);
       created = true;
       await createPublication(source, names, powers, published, identityFull);
       ctx.logger.info('publication created', {
@@ -309,12 +318,12 @@ export async function migrateByReplication(
     await emptyTargetTables(ctx, db, tables);
     let start: Started | undefined;
     if (options.start !== 'copy-data' && powers.replication) {
-      start = await fastStart(ctx, request, database, names, powers, steps);
+      start = await fastStart(ctx, request, database, names, powers, steps, warnings);
     }
     const aivenSource = !powers.superuser && powers.aivenExtras && !powers.replication;
     if (!start) {
       // copy_data = true: the target's tablesync workers copy the published tables; we copy the rest (UNLOGGED).
-      await steps.restorePostData(ctx, request, database);
+      await steps.restorePostData(ctx, request, database, warnings);
       const unlogged = tables.filter((t) => t.unlogged);
       const copy =
         unlogged.length > 0
@@ -337,6 +346,15 @@ export async function migrateByReplication(
     }
     ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
     await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource);
+    await handOverDatabase(ctx, db, warnings);
+    // The note keeps the set-up's warnings for a re-run and for cutover.
+    if (warnings.list().length > 0) {
+      await withClient(ctx.source, db, (client) =>
+        client.query(
+          commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull, warnings: warnings.list() }),
+        ),
+      );
+    }
     ctx.logger.info('subscription created', { database: db, copyData: start.mode === 'copy-data' });
     return await waitAndReport(
       ctx,
@@ -347,6 +365,7 @@ export async function migrateByReplication(
       start.mode === 'snapshot'
         ? 'fast start (slot snapshot, parallel COPY)'
         : 'subscription copies the data (copy_data = true)',
+      warnings,
       start.copy,
     );
   } catch (err) {
