@@ -57,6 +57,16 @@ export function createReportBucket(scope: Construct, retention: Duration): s3.Bu
 export const REPORT_WRITERS: ReadonlySet<FunctionName> = new Set(['resolve', 'precheck', 'report']);
 export const REPORT_READERS: ReadonlySet<FunctionName> = new Set(['report']);
 
+/** Lets `grantee` get the workflow's objects in the report bucket (full reports): `s3:GetObject` on `runs/*`. */
+export function grantReportReads(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject'],
+    resourceArns: [bucket.arnForObjects(`${REPORT_PREFIX}*`)],
+  });
+  bucket.encryptionKey?.grantDecrypt(grantee);
+}
+
 /**
  * Lets `grantee` put (and, with `read`, get) the workflow's objects in the report bucket: `s3:PutObject` /
  * `s3:GetObject` on `runs/*` only (no list, no delete), and the bucket's KMS key when it has one.
