@@ -84,7 +84,7 @@ async function createPublication(
     const command = aivenCreatePublicationSql(names.publication);
     await client.query(command.text, [...command.values]);
   } else {
-    await client.query(createPublicationSql(names.publication));
+    await client.query(createPublicationSql(names.publication, powers.versionNum));
   }
   await client.query(commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull }));
   for (const table of identityFull) await client.query(replicaIdentitySql(table, 'FULL'));
