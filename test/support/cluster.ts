@@ -24,6 +24,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -268,13 +269,24 @@ export function binDirFor(version: PgVersion): string {
   if (!existsSync(join(native, 'bin', 'initdb'))) {
     throw new Error(`PostgreSQL ${version} binaries not found in ${native}: run npm ci`);
   }
-  if (executableByServerUser(join(native, 'bin', 'postgres'))) return join(native, 'bin');
+  // The 10 package ships some extension control files of 13+ (`trusted = true`), which PostgreSQL 10 rejects:
+  // pg_available_extensions then fails. A real PostgreSQL 10 has no such files; the copy drops that line.
+  const repair = version === 10;
+  if (!repair && executableByServerUser(join(native, 'bin', 'postgres'))) return join(native, 'bin');
   // The checkout sits under a path the postgres user cannot traverse (e.g. /root): use a readable copy.
-  const copy = join(tmpdir(), 'pg-migrate-pgbin', String(version));
+  const copy = join(tmpdir(), 'pg-migrate-pgbin', repair ? `${version}-repaired` : String(version));
   ensureTrustedDir(dirname(copy), 0o755);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
     const staging = `${copy}.${process.pid}.${randomBytes(3).toString('hex')}`;
     cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    if (repair) {
+      const extensions = join(staging, 'share', 'postgresql', 'extension');
+      for (const file of readdirSync(extensions).filter((f) => f.endsWith('.control'))) {
+        const text = readFileSync(join(extensions, file), 'utf8');
+        const kept = text.replace(/^trusted\s*=.*\n/m, '');
+        if (kept !== text) writeFileSync(join(extensions, file), kept);
+      }
+    }
     execFileSync('chmod', ['-R', 'a+rX', staging]);
     try {
       execFileSync('mv', ['-T', staging, copy]);

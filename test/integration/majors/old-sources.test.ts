@@ -4,11 +4,15 @@
  * snapshots are held far longer than that. Before 13 a partitioned table cannot be published: its partitions are.
  */
 import { describe, expect, it } from 'vitest';
+import { runChecks } from '../../../core/checks/index.js';
 import type { ProgressEvent } from '../../../core/logger.js';
+import { buildPlan } from '../../../core/plan.js';
 import { migrateByDump } from '../../../core/steps/dump.js';
 import { cutoverDatabase, migrateByReplication } from '../../../core/steps/replication/index.js';
 import { migrateRoles } from '../../../core/steps/roles.js';
+import type { TestCluster } from '../../support/cluster.js';
 import { useCluster } from '../../support/vitest.js';
+import { contextFor as checkContext, requestFor as checkRequest } from '../checks/support.js';
 import { contextFor, planned, requestFor, tableChecksums } from '../dump/support.js';
 import {
   fingerprint,
@@ -54,6 +58,14 @@ const MEASURES = `
   CREATE TABLE public.measures_rest PARTITION OF public.measures DEFAULT;
   INSERT INTO public.measures (at, v) SELECT date '2024-01-01' + (g % 900), g / 3.0 FROM generate_series(1, 5000) g;
 `;
+
+/** Runs every pre-check for `db` as `migrate --replica-identity-full` would: none may fail, and the plan replicates. */
+async function expectChecksPass(source: TestCluster, target: TestCluster, db: string): Promise<void> {
+  const request = checkRequest({ dbs: [db], replicaIdentityFull: true });
+  const results = await runChecks(request, checkContext(source.uri(), target.uri()));
+  expect(results.flat().filter((r) => r.status !== 'pass' && r.status !== 'warn')).toEqual([]);
+  expect(buildPlan(request, results).databases.map((d) => [d.name, d.method])).toEqual([[db, 'replication']]);
+}
 
 describe('end-of-life sources', () => {
   it('migrates roles and two databases from PostgreSQL 11 to 15 with equal data, although the source ends idle transactions quickly', async () => {
@@ -103,10 +115,11 @@ describe('end-of-life sources', () => {
     expect(await fingerprint(target(), 'ten')).toEqual(await fingerprint(source10(), 'ten'));
   });
 
-  it('replicates a database from PostgreSQL 11 to 15 while a writer runs, then cuts over to an equal target with nothing left behind', async () => {
+  it('replicates a database from PostgreSQL 11 to 15 after every pre-check passed, while a writer runs, then cuts over to an equal target with nothing left behind', async () => {
     const db = 'shop11';
     await source11().createDatabase(db);
     await source11().loadFixture(db, SHOP_SCHEMA + SHOP_DATA + MEASURES);
+    await expectChecksPass(source11(), target(), db);
     const ctx = runContext(source11(), target());
     const request = replicationRequest(source11(), target(), { replicaIdentityFull: true });
     const writer = new Writer(source11(), db).start();
@@ -131,7 +144,7 @@ describe('end-of-life sources', () => {
     expect(await leftovers(source11(), target(), [db])).toEqual([]);
   });
 
-  it('replicates a database from PostgreSQL 10 to 15, with REPLICA IDENTITY FULL on its keyless partition until cutover', async () => {
+  it('replicates a database from PostgreSQL 10 to 15 after every pre-check passed, with REPLICA IDENTITY FULL on its keyless partition until cutover', async () => {
     const db = 'ten_live';
     await source10().createDatabase(db);
     await source10().loadFixture(
@@ -142,6 +155,7 @@ describe('end-of-life sources', () => {
        INSERT INTO public.a (v) SELECT md5(g::text) FROM generate_series(1, 5000) g;
        INSERT INTO public.p SELECT g, date '2020-01-01' + g FROM generate_series(1, 1000) g;`,
     );
+    await expectChecksPass(source10(), target(), db);
     const ctx = runContext(source10(), target());
     const request = replicationRequest(source10(), target(), { replicaIdentityFull: true });
     const result = await migrateByReplication(ctx, request, replicationPlanned(db));
