@@ -21,8 +21,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -32,7 +33,8 @@ import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
-import { acknowledgeWorkflowFindings } from './workflow-nag.js';
+import { acknowledgeOperationsFindings, acknowledgeWorkflowFindings } from './workflow-nag.js';
+import { createOperationsRole, createStatusChangeRule, grantReadExecutions } from './workflow-operations.js';
 import {
   definitionOptions,
   type PgMigrationWorkflowProps,
@@ -77,7 +79,11 @@ export class PgMigrationWorkflow extends Construct {
   /** The schedules, by id. */
   readonly schedules: Readonly<Record<string, scheduler.Schedule>>;
   /** The Lambda functions. */
-  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
+  /** The role `operationsPrincipals` assume to start executions and read executions and reports. */
+  readonly operationsRole?: iam.Role;
+  /** The EventBridge rule that forwards execution status changes to `statusChangeTopic` / `statusChangeEventBus`. */
+  readonly statusChangeRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: PgMigrationWorkflowProps) {
     super(scope, id);
@@ -111,7 +117,7 @@ export class PgMigrationWorkflow extends Construct {
       PG_MIGRATE_ALLOW_PLAIN_URIS: props.allowPlainUris === true ? 'true' : 'false',
     };
 
-    const functions = {} as Record<FunctionName, NodejsFunction>;
+    const functions = {} as Record<FunctionName, lambda.Function>;
     for (const name of FUNCTION_NAMES) {
       functions[name] = createFunction(this, name, {
         vpc: props.vpc,
@@ -211,6 +217,22 @@ export class PgMigrationWorkflow extends Construct {
     }
     this.schedules = schedules;
 
+    if (props.operationsPrincipals !== undefined && props.operationsPrincipals.length > 0) {
+      this.operationsRole = createOperationsRole(this, {
+        principals: props.operationsPrincipals,
+        ...(props.operationsRoleName !== undefined ? { roleName: props.operationsRoleName } : {}),
+        grantStart: (grantee) => this.grantStartExecution(grantee),
+        grantRead: (grantee) => this.grantRead(grantee),
+      });
+      acknowledgeOperationsFindings(this.operationsRole, this.stateMachine);
+    }
+    if (props.statusChangeTopic !== undefined || props.statusChangeEventBus !== undefined) {
+      this.statusChangeRule = createStatusChangeRule(this, this.stateMachine, {
+        ...(props.statusChangeTopic !== undefined ? { topic: props.statusChangeTopic } : {}),
+        ...(props.statusChangeEventBus !== undefined ? { eventBus: props.statusChangeEventBus } : {}),
+      });
+    }
+
     acknowledgeWorkflowFindings({
       workflow: this,
       functions: Object.values(functions),
@@ -225,5 +247,13 @@ export class PgMigrationWorkflow extends Construct {
   /** Lets `grantee` start executions (the console user's role, a CI role, the `pg-migrate aws` CLI). */
   grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` read the state machine and its executions (status, history, output): what `pg-migrate aws watch`
+   * and the console show. For a principal of another account, use `operationsPrincipals`.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return grantReadExecutions(this.stateMachine, grantee);
   }
 }

@@ -2,8 +2,9 @@
  * The cdk-nag (AwsSolutions) findings on what the workflow creates that stand by design, each acknowledged on the
  * construct it concerns, with the reason it stands. Anything else cdk-nag finds fails the synth.
  */
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -21,6 +22,17 @@ export interface AcknowledgedParts {
   readonly stateMachine: sfn.StateMachine;
   /** The deployer's secret ARN patterns (`allowedSecretArns`). */
   readonly allowedSecretArns: readonly string[];
+}
+
+/**
+ * The region and account of `stack` as cdk-nag writes them in a finding's id: the pseudo parameter of an
+ * environment-agnostic stack, the value of a stack deployed to a given account and region.
+ */
+export function nagEnvironment(stack: Stack): { readonly region: string; readonly account: string } {
+  return {
+    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
+    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
+  };
 }
 
 /** Acknowledges the findings that stand by design. */
@@ -82,13 +94,14 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
   const clusterChild = parts.cluster.node.defaultChild;
   const clusterName =
     clusterChild instanceof CfnElement ? `<${stack.getLogicalId(clusterChild)}>` : parts.cluster.clusterName;
+  const { region, account } = nagEnvironment(stack);
   Validations.of(parts.stateMachine).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing and CloudWatch Logs delivery (logging ALL) support no resource-level permissions.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:${account}:task/${clusterName}/*]`,
       reason:
         'ecs:TagResource, only with ecs:CreateAction = RunTask, on the tasks of this cluster: their ids do not exist before RunTask creates them.',
     },
@@ -97,4 +110,18 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
       reason: 'lambda:InvokeFunction on the versions and aliases of this one function only.',
     })),
   );
+}
+
+/** Acknowledges the operations role's findings: reading executions needs their ARN pattern. */
+export function acknowledgeOperationsFindings(role: iam.Role, stateMachine: sfn.StateMachine): void {
+  const child = stateMachine.node.defaultChild;
+  if (!(child instanceof CfnElement)) throw new Error(`${stateMachine.node.path} has no CloudFormation resource`);
+  const stack = Stack.of(stateMachine);
+  const logicalId = stack.getLogicalId(child);
+  const { region, account } = nagEnvironment(stack);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${logicalId}.Name>:*]`,
+    reason:
+      'Reading executions (status, history) of this one state machine: execution ARNs are its ARN plus a name chosen at start.',
+  });
 }
