@@ -80,7 +80,7 @@ describe('end-of-life sources', () => {
       progress: (event: ProgressEvent) => events.push({ at: Date.now(), event }),
     };
     const request = requestFor();
-    const { results } = await migrateRoles(ctx, request);
+    const { results } = await migrateRoles(ctx, request, ['analytics', 'parts']);
     expect(results.filter((r) => r.status === 'failed')).toEqual([]);
     for (const db of ['analytics', 'parts']) {
       const result = await migrateByDump(ctx, request, planned(db));
