@@ -10,6 +10,7 @@ import type { Request } from '../request.js';
 import type { RunnableCheck } from './check.js';
 import { connectionSourceCheck } from './connection-source.js';
 import { connectionTargetCheck } from './connection-target.js';
+import { credentialExposureCheck } from './credential-exposure.js';
 import { diskSpaceCheck } from './disk-space.js';
 import { distinctServersCheck } from './distinct-servers.js';
 import { extensionsCheck } from './extensions.js';
@@ -44,6 +45,7 @@ export const CHECKS: { readonly [K in CheckId]: Pick<RunnableCheck, 'id' | 'run'
   'replication-preconditions': replicationPreconditionsCheck,
   'primary-keys': primaryKeysCheck,
   roles: rolesCheck,
+  'credential-exposure': credentialExposureCheck,
   'large-objects': largeObjectsCheck,
   'unlogged-tables': unloggedTablesCheck,
   'materialized-views': materializedViewsCheck,
