@@ -36,16 +36,39 @@ export async function readPowers(client: pg.Client): Promise<ServerPowers> {
 
 /** A user table of the source, with what replication needs to know about it. */
 export interface SourceTable extends TableName {
+  /** `table`: not partitioned; `partitioned`: a partitioned table (no rows of its own); `partition`: a leaf or branch. */
+  readonly kind: 'table' | 'partitioned' | 'partition';
+  /** For a partition: its top-level partitioned table. */
+  readonly root?: TableName;
   /** UNLOGGED tables cannot be published: copied at set-up and re-copied at cutover. */
   readonly unlogged: boolean;
   /** UPDATE / DELETE can be published as it is (primary key, usable replica identity index, or FULL). */
   readonly identityOk: boolean;
 }
 
-/** The tables of the database that the request selects (filters applied), partitions folded into their root. */
+/** SQL expression: the top-level partitioned table of the partition `oid` (works on 10+, before pg_partition_root). */
+const PARTITION_ROOT_SQL = (oid: string) => `(WITH RECURSIVE up AS (
+    SELECT i.inhparent AS parent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = ${oid}
+    UNION ALL SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.parent)
+  SELECT up.parent FROM up JOIN pg_catalog.pg_class k ON k.oid = up.parent WHERE k.relkind = 'p' AND NOT k.relispartition LIMIT 1)`;
+
+/**
+ * The tables of the database that the request selects (filters applied to a table's own name, or for a partition to
+ * its root's), partitions included with their root.
+ */
 export async function selectedTables(client: pg.Client, request: Request, database: string): Promise<SourceTable[]> {
-  const { rows } = await client.query<{ schema: string; name: string; unlogged: boolean; identity_ok: boolean }>(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relpersistence = 'u' AS unlogged,
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    kind: SourceTable['kind'];
+    root_schema: string | null;
+    root_name: string | null;
+    unlogged: boolean;
+    identity_ok: boolean;
+  }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'p' THEN 'partitioned' ELSE 'table' END AS kind,
+            rn.nspname AS root_schema, r.relname AS root_name, c.relpersistence = 'u' AS unlogged,
             CASE c.relreplident
               WHEN 'f' THEN true
               WHEN 'n' THEN false
@@ -53,7 +76,9 @@ export async function selectedTables(client: pg.Client, request: Request, databa
               ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
             END AS identity_ok
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence IN ('p', 'u')
+       LEFT JOIN pg_catalog.pg_class r ON c.relispartition AND r.oid = ${PARTITION_ROOT_SQL('c.oid')}
+       LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND c.relpersistence IN ('p', 'u')
         AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
         AND n.nspname NOT LIKE 'pg\\_temp\\_%'
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -61,16 +86,47 @@ export async function selectedTables(client: pg.Client, request: Request, databa
       ORDER BY 1, 2`,
   );
   const { withTables, skipTables } = tableFiltersFor(request, database);
-  const matches = (list: readonly { schema: string; table: string }[], t: { schema: string; name: string }) =>
+  const matches = (list: readonly { schema: string; table: string }[], t: TableName) =>
     list.some((f) => f.schema === t.schema && f.table === t.name);
-  return rows
-    .filter((t) => (withTables.length === 0 || matches(withTables, t)) && !matches(skipTables, t))
-    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identity_ok }));
+  const tables: SourceTable[] = rows.map((t) => ({
+    schema: t.schema,
+    name: t.name,
+    kind: t.kind,
+    ...(t.root_schema !== null && t.root_name !== null ? { root: { schema: t.root_schema, name: t.root_name } } : {}),
+    unlogged: t.unlogged,
+    identityOk: t.identity_ok,
+  }));
+  const selected = (t: TableName) => (withTables.length === 0 || matches(withTables, t)) && !matches(skipTables, t);
+  return tables.filter((t) => selected(t.root ?? t));
 }
 
-/** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table`. */
-export function identityFullAllowed(request: Request, database: PlannedDatabase, table: TableName): boolean {
-  return request.replicaIdentityFull || database.replicaIdentityFull.includes(`${table.schema}.${table.name}`);
+/**
+ * What the publication lists: from PostgreSQL 13 ordinary tables and partitioned roots (a root publishes its
+ * partitions); before 13 a partitioned table cannot be listed, so its partitions are. UNLOGGED tables are left out
+ * (they cannot be published). Pure; exported for tests.
+ */
+export function publicationTables(tables: readonly SourceTable[], sourceVersionNum: number): SourceTable[] {
+  const viaRoot = sourceVersionNum >= 130000;
+  return tables.filter((t) => !t.unlogged && (viaRoot ? t.kind !== 'partition' : t.kind !== 'partitioned'));
+}
+
+/**
+ * The tables whose UPDATEs and DELETEs the publication carries, so whose replica identity matters: ordinary tables
+ * and partitions, whichever table the publication lists (a partitioned root has no rows; its partitions are
+ * published). Pure; exported for tests.
+ */
+export function identityTables(tables: readonly SourceTable[]): SourceTable[] {
+  return tables.filter((t) => !t.unlogged && t.kind !== 'partitioned');
+}
+
+/** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table` (a partition: or its root). */
+export function identityFullAllowed(
+  request: Request,
+  database: PlannedDatabase,
+  table: TableName & { readonly root?: TableName },
+): boolean {
+  const named = (t: TableName) => database.replicaIdentityFull.includes(`${t.schema}.${t.name}`);
+  return request.replicaIdentityFull || named(table) || (table.root !== undefined && named(table.root));
 }
 
 /** The subscription of a database as the target sees it. */

@@ -21,7 +21,15 @@ import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
 import { WarningList } from '../../warnings.js';
-import { identityFullAllowed, readPowers, type ServerPowers, type SourceTable, selectedTables } from './catalog.js';
+import {
+  identityFullAllowed,
+  identityTables,
+  publicationTables,
+  readPowers,
+  type ServerPowers,
+  type SourceTable,
+  selectedTables,
+} from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
 import { handOverDatabase } from '../schema.js';
 import { dropReplicationObjects, readNote } from './objects.js';
@@ -76,7 +84,7 @@ async function createPublication(
     const command = aivenCreatePublicationSql(names.publication);
     await client.query(command.text, [...command.values]);
   } else {
-    await client.query(createPublicationSql(names.publication));
+    await client.query(createPublicationSql(names.publication, powers.versionNum));
   }
   await client.query(commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull }));
   for (const table of identityFull) await client.query(replicaIdentitySql(table, 'FULL'));
@@ -294,8 +302,10 @@ export async function migrateByReplication(
     try {
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
-      const published = tables.filter((t) => !t.unlogged);
-      const blocked = published.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));
+      const published = publicationTables(tables, powers.versionNum);
+      // Replica identity matters where the rows are: plain tables and partitions (a root has none of its own).
+      const carriers = identityTables(tables);
+      const blocked = carriers.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));
       if (blocked.length > 0) {
         throw new BlockedError(
           `${blocked.length} table(s) have no primary key or replica identity: ${blocked.map(qualified).join(', ')}. ` +
@@ -303,7 +313,7 @@ export async function migrateByReplication(
             '(sets REPLICA IDENTITY FULL until cutover), add primary keys, or use --method dump.',
         );
       }
-      identityFull = published.filter((t) => !t.identityOk);
+      identityFull = carriers.filter((t) => !t.identityOk);
       created = true;
       await createPublication(source, names, powers, published, identityFull);
       ctx.logger.info('publication created', {

@@ -32,6 +32,7 @@ describe('the check contract', () => {
       'replication-preconditions',
       'primary-keys',
       'roles',
+      'credential-exposure',
       'large-objects',
       'unlogged-tables',
       'materialized-views',
