@@ -1,4 +1,7 @@
-/** `Plan`: `{ request, checks }` → the {@link Plan} (per database the method; the blockers). Pure. */
+/**
+ * `Plan`: `{ request, checks }` → the {@link Plan} (per database the method; the blockers). Pure. The state holds
+ * the checks already (`$.checks`): the plan it gets back leaves them out.
+ */
 import { buildPlan, type Plan } from '../core/plan.js';
 import type { CheckResult } from '../core/report.js';
 import { parseRequest } from '../core/request.js';
@@ -19,6 +22,6 @@ export function handler(event: PlanEvent): Promise<Plan> {
       blockers: plan.blockers.map((b) => b.id),
       databases: plan.databases.map((d) => ({ name: d.name, method: d.method })),
     });
-    return plan;
+    return { ...plan, checks: [] };
   });
 }
