@@ -40,6 +40,7 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
       .map((s) => s.trim())
       .filter((s) => s !== '');
   const subnetIds = list('subnetIds');
+  const secretsKmsKeyArns = list('secretsKmsKeyArns');
   const routeTableIds = list('routeTableIds');
   const databaseSecurityGroupIds = list('databaseSecurityGroupIds');
   const subnetType = text('subnetType');
@@ -72,6 +73,7 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
     ...(vpcId !== undefined && subnetIds === undefined ? { env: { account, region } } : {}),
     ...(vpcId !== undefined ? { vpcId } : {}),
     ...(subnetIds !== undefined ? { subnetIds } : {}),
+    ...(secretsKmsKeyArns !== undefined ? { secretsKmsKeyArns } : {}),
     ...(routeTableIds !== undefined ? { routeTableIds } : {}),
     ...(subnetType !== undefined ? { subnetType } : {}),
     ...(createVpc ? { createVpc } : {}),

@@ -6,6 +6,7 @@
  */
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -19,6 +20,8 @@ import {
 } from './pg-migration-workflow.js';
 
 export interface PgMigrationStackProps extends StackProps, NetworkProps {
+  /** ARNs of the customer-managed KMS keys the secrets are encrypted with (kms:Decrypt via Secrets Manager). */
+  readonly secretsKmsKeyArns?: readonly string[];
   /** Complete or partial ARN of the source server's secret. @default - none */
   readonly sourceSecretArn?: string;
   /** Complete or partial ARN of the target server's secret. @default - none */
@@ -112,6 +115,13 @@ export class PgMigrationStack extends Stack {
         ? { targetSecret: importSecret(this, 'TargetSecret', props.targetSecretArn) }
         : {}),
       ...(props.allowedSecretArns !== undefined ? { allowedSecretArns: props.allowedSecretArns } : {}),
+      ...(props.secretsKmsKeyArns !== undefined
+        ? {
+            secretsKmsKeys: props.secretsKmsKeyArns.map((arn, i) =>
+              kms.Key.fromKeyArn(this, `SecretsKey${i + 1}`, arn),
+            ),
+          }
+        : {}),
       ...(alarmTopic !== undefined ? { alarmTopic } : {}),
       subnets,
       ...(props.statusChangeNotifications === true && alarmTopic !== undefined

@@ -104,6 +104,7 @@ export class PgMigrationWorkflow extends Construct {
       ...(props.sourceSecret ? { sourceSecret: props.sourceSecret } : {}),
       ...(props.targetSecret ? { targetSecret: props.targetSecret } : {}),
       ...(props.allowedSecretArns ? { allowedSecretArns: props.allowedSecretArns } : {}),
+      ...(props.secretsKmsKeys ? { kmsKeys: props.secretsKmsKeys } : {}),
     };
 
     this.functionSecurityGroup = createSecurityGroup(
@@ -256,7 +257,7 @@ export class PgMigrationWorkflow extends Construct {
       taskDefinition: this.taskDefinition,
       cluster: this.cluster,
       stateMachine: this.stateMachine,
-      allowedSecretArns: props.allowedSecretArns ?? [],
+      allowedSecretArns: allowedSecretPatterns(secrets),
       reportBucket: this.reportBucket,
       reportBucketCreated: props.reportBucket === undefined,
     });

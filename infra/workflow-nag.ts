@@ -21,7 +21,7 @@ export interface AcknowledgedParts {
   /** The cluster the tasks run in (ecs:TagResource is granted on its tasks). */
   readonly cluster: ecs.ICluster;
   readonly stateMachine: sfn.StateMachine;
-  /** The deployer's secret ARN patterns (`allowedSecretArns`). */
+  /** Every secret ARN form and pattern the workflow grants (infra/workflow-resources.ts allowedSecretPatterns). */
   readonly allowedSecretArns: readonly string[];
   /** The report bucket (full reports under `runs/`). */
   readonly reportBucket: s3.IBucket;
@@ -48,7 +48,7 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
       ...patterns.map((arn) => ({
         id: `AwsSolutions-IAM5[Resource::${arn}]`,
         reason:
-          'allowedSecretArns: the deployer chose this secret ARN pattern for request-supplied secrets (read only).',
+          'A secret the deployer named (sourceSecretArn, targetSecretArn: the ARN and its "-??????" completion, since a partial ARN cannot be told from a complete one) or a pattern for request-supplied secrets (allowedSecretArns); read only.',
       })),
     );
   }

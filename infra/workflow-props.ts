@@ -5,6 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -55,11 +56,17 @@ export interface PgMigrationWorkflowProps {
   /**
    * Further secret ARNs (patterns allowed, e.g. `arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-migrate/*`)
    * that requests may name. Trade-off: any execution can then read any matching secret, so keep the pattern to a
-   * prefix reserved for migration credentials. Secrets encrypted with a customer key also need `kms:Decrypt`,
-   * which this does not grant.
+   * prefix reserved for migration credentials. Secrets encrypted with a customer key also need `kms:Decrypt`:
+   * give the key in `secretsKmsKeys`.
    * @default - none: only `sourceSecret` and `targetSecret`
    */
   readonly allowedSecretArns?: readonly string[];
+  /**
+   * Customer-managed KMS keys the secrets are encrypted with: the connecting functions and the task get
+   * `kms:Decrypt` on them, only through Secrets Manager (`kms:ViaService`).
+   * @default - none: secrets use the AWS managed key `aws/secretsmanager`
+   */
+  readonly secretsKmsKeys?: readonly kms.IKey[];
   /**
    * Acknowledge that `allowedSecretArns` holds a wildcard pattern (`*` or `?`): whoever may start an execution may
    * then have the workflow read any secret the pattern matches. Without it, such a pattern is refused at synth.

@@ -2,12 +2,13 @@
  * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
  * handler module), the Fargate task definition, and the secret grants. The construct composes them.
  */
-import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -85,6 +86,18 @@ export interface SecretAccess {
   readonly sourceSecret?: secretsmanager.ISecret;
   readonly targetSecret?: secretsmanager.ISecret;
   readonly allowedSecretArns?: readonly string[];
+  /** Customer-managed keys of the secrets (kms:Decrypt through Secrets Manager). */
+  readonly kmsKeys?: readonly kms.IKey[];
+}
+
+/**
+ * The ARNs a given secret may have. A partial ARN: itself and `<partial>-??????`. A "complete" one too: a name that
+ * happens to end in `-` and six letters or digits (`pg-migrate/prod-source`) cannot be told from a complete ARN, so
+ * `<arn>-??????` is granted beside it (Secrets Manager's suffix is exactly `-` and six characters).
+ */
+export function secretArnForms(secret: secretsmanager.ISecret): string[] {
+  const arn = secret.secretFullArn ?? secret.secretArn;
+  return [arn, `${arn}-??????`];
 }
 
 /**
@@ -92,28 +105,38 @@ export interface SecretAccess {
  * the partial ARN and `<partial>-??????`, the form of its complete ARN) and the allowed patterns.
  */
 export function allowedSecretPatterns(access: SecretAccess): string[] {
-  const ofSecret = (secret: secretsmanager.ISecret | undefined) =>
-    secret === undefined
-      ? []
-      : secret.secretFullArn !== undefined
-        ? [secret.secretFullArn]
-        : [secret.secretArn, `${secret.secretArn}-??????`];
+  const ofSecret = (secret: secretsmanager.ISecret | undefined) => (secret === undefined ? [] : secretArnForms(secret));
   return [...ofSecret(access.sourceSecret), ...ofSecret(access.targetSecret), ...(access.allowedSecretArns ?? [])];
 }
 
 /** Secret read access for a function or the task role: the given secrets and the allowed patterns. */
 export function grantSecrets(grantee: iam.IGrantable, access: SecretAccess): void {
-  access.sourceSecret?.grantRead(grantee);
-  access.targetSecret?.grantRead(grantee);
-  const patterns = access.allowedSecretArns ?? [];
-  if (patterns.length > 0) {
+  const resources = allowedSecretPatterns(access);
+  if (resources.length > 0) {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: [...patterns],
+        resources,
       }),
     );
   }
+  for (const key of access.kmsKeys ?? []) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${keyRegion(key)}.amazonaws.com` },
+        },
+      }),
+    );
+  }
+}
+
+/** The region of a key: from its ARN when literal (keys and their secrets share it), else the stack's. */
+function keyRegion(key: kms.IKey): string {
+  const region = Token.isUnresolved(key.keyArn) ? undefined : key.keyArn.split(':')[3];
+  return region !== undefined && region !== '' ? region : Stack.of(key).region;
 }
 
 /** An egress-only security group (allow it into both PostgreSQL servers' security groups). */

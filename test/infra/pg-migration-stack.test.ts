@@ -334,7 +334,8 @@ describe('the resources', () => {
     const roles = Object.entries(json.Resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
       .map(([id]) => id);
-    const allowedResources = new Set([`${SOURCE_ARN}`, `${TARGET_ARN}`, ALLOWED]);
+    // Each given secret also as `<arn>-??????`: a partial ARN cannot be told from a complete one.
+    const allowedResources = new Set([SOURCE_ARN, `${SOURCE_ARN}-??????`, TARGET_ARN, `${TARGET_ARN}-??????`, ALLOWED]);
     let readers = 0;
     for (const role of roles) {
       const secretStatements = statementsOfRole(role).filter((s) =>
@@ -681,6 +682,42 @@ function logicalIdOfIn(t: { Resources: Record<string, Resource> }, type: string,
   return ids[0] as string;
 }
 
+describe('secrets: partial ARNs and customer-managed keys', () => {
+  it('grants a secret ARN that looks complete also as <arn>-??????, and kms:Decrypt only through Secrets Manager', () => {
+    const ambiguous = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/prod-source`;
+    const key = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+    const app = new App({
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        createVpc: 'true',
+        sourceSecretArn: ambiguous,
+        secretsKmsKeyArns: key,
+      },
+    });
+    const { stack: created } = createApp(app);
+    const synthed = app.synth().getStackByName(created.stackName).template as { Resources: Record<string, Resource> };
+    const roleStatements = (part: string) => {
+      const roleId = Object.entries(synthed.Resources).find(
+        ([id, r]) => r.Type === 'AWS::IAM::Role' && id.includes(part),
+      )?.[0];
+      return Object.values(synthed.Resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    };
+    for (const part of ['TaskDefinitionTaskRole', 'PreCheckFunctionServiceRole']) {
+      const statements = roleStatements(part);
+      const secretRead = statements.find((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'));
+      expect(secretRead?.Resource).toEqual([ambiguous, `${ambiguous}-??????`]);
+      const decrypt = statements.find((st) => actionsOf(st).includes('kms:Decrypt'));
+      expect(decrypt).toMatchObject({
+        Resource: key,
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      });
+    }
+    expect(roleStatements('PlanFunctionServiceRole').some((st) => actionsOf(st).includes('kms:Decrypt'))).toBe(false);
+  }, 60_000);
+});
+
 describe('the construct props', () => {
   const vpcStack = () => {
     const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Props');
@@ -747,7 +784,13 @@ describe('the construct props', () => {
   it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {
     const id = logicalIdOf('AWS::Lambda::Function', 'ResolveFunction');
     const variables = (json.Resources[id]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(String(variables[ALLOWED_SECRET_ARNS_ENV]).split(',')).toEqual([SOURCE_ARN, TARGET_ARN, ALLOWED]);
+    expect(String(variables[ALLOWED_SECRET_ARNS_ENV]).split(',')).toEqual([
+      SOURCE_ARN,
+      `${SOURCE_ARN}-??????`,
+      TARGET_ARN,
+      `${TARGET_ARN}-??????`,
+      ALLOWED,
+    ]);
   });
 
   it('fails when an allowed secret pattern has a wildcard and the construct has no acknowledgement for it', () => {
