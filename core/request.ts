@@ -114,7 +114,7 @@ export function parseTableFilter(text: string): TableFilter {
 
 /** The table filters that apply to one database. */
 export function tableFiltersFor(
-  request: Pick<Request, 'withTables' | 'skipTables'>,
+  request: { readonly withTables: readonly string[]; readonly skipTables: readonly string[] },
   database: string,
 ): { readonly withTables: TableFilter[]; readonly skipTables: TableFilter[] } {
   const pick = (list: readonly string[]) =>

@@ -273,15 +273,6 @@ export function collectServerFacts(spec: ConnectionSpec, request: Request): Prom
   return withCheckSession(spec, spec.database, request, readServerFacts);
 }
 
-/**
- * SQL condition (on `c` = pg_class, `n` = pg_namespace) for user relations: not in system schemas, not temporary,
- * not owned by an extension.
- */
-export const USER_RELATION_SQL = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-  AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-
 /** `schema.table` as the plan and the filters spell it (unquoted, exact). */
 export function tableName(schema: string, table: string): string {
   return `${schema}.${table}`;

@@ -4,18 +4,19 @@
  * are. Fails when a populated view reads a table whose data the table filters leave out (the refresh on the target
  * would silently compute it from missing data). Only direct table dependencies are considered.
  */
+import { plainTableName, type TableName, USER_RELATION_SQL } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName, USER_RELATION_SQL } from './facts.js';
-import { filterTables, type TableFilterOptions } from './primary-keys.js';
+import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName } from './facts.js';
+import { filterTablesFor, type TableFilterOptions } from './primary-keys.js';
 
 export interface MaterializedView {
   readonly schema: string;
   readonly view: string;
   readonly populated: boolean;
   /** Tables it reads directly. */
-  readonly dependsOn: ReadonlyArray<{ readonly schema: string; readonly table: string }>;
+  readonly dependsOn: readonly TableName[];
 }
 
 export interface MaterializedViewsFacts {
@@ -44,8 +45,8 @@ export function evaluateMaterializedViews(
       return result('materialized-views', 'pass', `"${database}" has no materialized views`, { database });
     const broken = views.flatMap((v) => {
       if (!v.populated || v.dependsOn.length === 0) return [];
-      const kept = filterTables(v.dependsOn, request, database);
-      const missing = v.dependsOn.filter((d) => !kept.includes(d)).map((d) => tableName(d.schema, d.table));
+      const kept = filterTablesFor(v.dependsOn, request, database);
+      const missing = v.dependsOn.filter((d) => !kept.includes(d)).map(plainTableName);
       return missing.length > 0 ? [`${tableName(v.schema, v.view)} (reads ${missing.join(', ')})`] : [];
     });
     if (broken.length > 0) {
@@ -91,10 +92,10 @@ export const materializedViewsCheck = defineCheck<MaterializedViewsFacts>({
           schema: string;
           view: string;
           populated: boolean;
-          deps: { schema: string; table: string }[] | null;
+          deps: TableName[] | null;
         }>(
           `SELECT n.nspname AS schema, c.relname AS view, c.relispopulated AS populated,
-                  (SELECT json_agg(DISTINCT jsonb_build_object('schema', tn.nspname, 'table', t.relname))
+                  (SELECT json_agg(DISTINCT jsonb_build_object('schema', tn.nspname, 'name', t.relname))
                      FROM pg_catalog.pg_rewrite r
                      JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
                                                 AND d.refclassid = 'pg_catalog.pg_class'::regclass

@@ -4,6 +4,7 @@
  * progress record (table `_pg_migrate.steps`, dropped when a database completes) or a subscription whose name starts
  * with `pg_migrate` (replication path). Each result carries `details.targetExists` for the plan.
  */
+import { OWN_SCHEMA, readTargetContent } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import { defineCheck, result } from './check.js';
 import {
@@ -14,15 +15,14 @@ import {
   queryRows,
   type ServerFacts,
   selectedDatabases,
-  USER_RELATION_SQL,
 } from './facts.js';
 
-/** The schema where the dump path records its progress in a target database (see core/steps/progress.ts). */
-export const PROGRESS_SCHEMA = '_pg_migrate';
+/** The schema where pg-migrate records its progress in a target database (see core/steps/progress.ts). */
+export const PROGRESS_SCHEMA = OWN_SCHEMA;
 
 export interface TargetDatabaseContent {
-  /** User relations (tables, views, sequences, …) outside system schemas and extensions. */
-  readonly userRelations: number;
+  /** User objects (relations, functions, types, schemas) outside extensions: core/catalog.ts `readTargetContent`. */
+  readonly userObjects: number;
   /** Some of their names, `schema.name`. */
   readonly sample: readonly string[];
   /** Left by an interrupted pg-migrate run. */
@@ -72,8 +72,8 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
         },
       );
     }
-    const { userRelations, sample, ours } = found.value;
-    if (userRelations === 0) {
+    const { userObjects, sample, ours } = found.value;
+    if (userObjects === 0) {
       return result('target-databases', 'pass', `"${database}" exists on the target and holds no user data`, {
         database,
         details: { targetExists: true },
@@ -83,7 +83,7 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
       return result(
         'target-databases',
         'warn',
-        `"${database}" on the target holds ${userRelations} relation(s) from an interrupted pg-migrate run: the run continues it`,
+        `"${database}" on the target holds ${userObjects} object(s) from an interrupted pg-migrate run: the run continues it`,
         {
           database,
           remedy: 'nothing, unless you want a fresh start: then drop the database on the target (or run abort first)',
@@ -94,11 +94,11 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
     return result(
       'target-databases',
       'fail',
-      `"${database}" on the target already holds user data: ${userRelations} relation(s), e.g. ${listNames(sample, 5)}`,
+      `"${database}" on the target already holds user data: ${userObjects} object(s), e.g. ${listNames(sample, 5)}`,
       {
         database,
         remedy: 'drop or rename that database on the target, or leave it out with --exclude-dbs',
-        details: { targetExists: true, userRelations, sample },
+        details: { targetExists: true, userObjects, sample },
       },
     );
   });
@@ -120,22 +120,8 @@ export const targetDatabasesCheck = defineCheck<TargetDatabasesFacts>({
     const onTarget = new Set(rows.map((r) => r.name));
     const existing = selected.filter((d) => onTarget.has(d));
     const content = await perDatabase(ctx.target, existing, request, async (client) => {
-      const { rows: rel } = await client.query<{ n: number; sample: string[] | null; marked: boolean; subs: boolean }>(
-        `SELECT (SELECT count(*)::int FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_RELATION_SQL}) AS n,
-                (SELECT array_agg(s.name) FROM (SELECT n.nspname || '.' || c.relname AS name
-                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_RELATION_SQL}
-                  ORDER BY 1 LIMIT 10) s) AS sample,
-                EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                         WHERE n.nspname = $1 AND c.relname = 'steps') AS marked,
-                EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s
-                         WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                           AND s.subname LIKE 'pg\\_migrate%') AS subs`,
-        [PROGRESS_SCHEMA],
-      );
-      const row = rel[0]!;
-      return { userRelations: row.n, sample: row.sample ?? [], ours: row.marked || row.subs };
+      const found = await readTargetContent(client);
+      return { userObjects: found.objects, sample: found.sample, ours: found.marked || found.subscriptions };
     });
     return { selected, targetUser, existing, content };
   },

@@ -5,6 +5,7 @@
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
 import type pg from 'pg';
+import { readTargetContent } from '../catalog.js';
 import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
@@ -39,19 +40,12 @@ export async function locateTools(ctx: RunContext): Promise<PgTools> {
   return tools;
 }
 
-/** Whether the target database holds objects besides pg-migrate's own progress record. */
+/**
+ * Whether the target database holds user objects besides pg-migrate's own progress record (core/catalog.ts: the
+ * definition the target-databases check uses, extension members left out).
+ */
 async function hasUserObjects(ctx: RunContext, database: string): Promise<boolean> {
-  return withClient(ctx.target, database, async (client) => {
-    const { rows } = await client.query(`
-      SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      UNION ALL SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      UNION ALL SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      LIMIT 1`);
-    return rows.length > 0;
-  });
+  return withClient(ctx.target, database, async (client) => (await readTargetContent(client)).objects > 0);
 }
 
 /** Runs `fn` on a source session reading under `snapshot`. */

@@ -3,6 +3,7 @@
  * state of a database's subscription and slot.
  */
 import type pg from 'pg';
+import { filterTables, readUserTables } from '../../catalog.js';
 import type { PlannedDatabase } from '../../plan.js';
 import { type Request, tableFiltersFor } from '../../request.js';
 import type { ReplicationNames } from './names.js';
@@ -42,30 +43,15 @@ export interface SourceTable extends TableName {
   readonly identityOk: boolean;
 }
 
-/** The tables of the database that the request selects (filters applied), partitions folded into their root. */
+/**
+ * The tables of the database that the request selects (core/catalog.ts: filters applied by own or root name),
+ * partitions folded into their root: what the publication lists.
+ */
 export async function selectedTables(client: pg.Client, request: Request, database: string): Promise<SourceTable[]> {
-  const { rows } = await client.query<{ schema: string; name: string; unlogged: boolean; identity_ok: boolean }>(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relpersistence = 'u' AS unlogged,
-            CASE c.relreplident
-              WHEN 'f' THEN true
-              WHEN 'n' THEN false
-              WHEN 'i' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
-              ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
-            END AS identity_ok
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence IN ('p', 'u')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-        AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
-      ORDER BY 1, 2`,
-  );
-  const { withTables, skipTables } = tableFiltersFor(request, database);
-  const matches = (list: readonly { schema: string; table: string }[], t: { schema: string; name: string }) =>
-    list.some((f) => f.schema === t.schema && f.table === t.name);
-  return rows
-    .filter((t) => (withTables.length === 0 || matches(withTables, t)) && !matches(skipTables, t))
-    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identity_ok }));
+  const tables = filterTables(await readUserTables(client), tableFiltersFor(request, database));
+  return tables
+    .filter((t) => t.kind !== 'partition')
+    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identityOk }));
 }
 
 /** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table`. */

@@ -10,6 +10,7 @@ import { classify, PermanentError, TimeoutError } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { assertMarked, dropProgress } from '../progress.js';
 import { selectedTables } from './catalog.js';
 import { replicationNames } from './names.js';
 import { dropReplicationObjects } from './objects.js';
@@ -136,6 +137,7 @@ export async function cutoverDatabase(
     if (unlogged.length > 0) {
       const target = await connect(ctx.target, db);
       try {
+        await assertMarked(target, db);
         await target.query(`TRUNCATE ${unlogged.map((t) => qualifiedName(t.schema, t.name)).join(', ')}`);
       } finally {
         await target.end().catch(() => {});
@@ -149,6 +151,8 @@ export async function cutoverDatabase(
     ctx.progress({ kind: 'phase', database: db, phase: 'verify' });
     const verification = await steps.verifyTables(ctx, request, database);
     const bad = verification.filter((t) => !t.ok);
+    // The database is the user's now: pg-migrate's mark goes (a failed verification keeps it for a re-run).
+    if (bad.length === 0) await dropProgress(ctx.target, db);
     const rows = verification.reduce((sum, t) => sum + t.targetRows, 0);
     const bytes = verification.reduce((sum, t) => sum + t.bytes, 0);
     const reverted =

@@ -19,6 +19,7 @@ import { BlockedError, classify, describeError, PermanentError } from '../../err
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { assertMarked, markDatabase } from '../progress.js';
 import { identityFullAllowed, readPowers, type ServerPowers, type SourceTable, selectedTables } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
 import { dropReplicationObjects } from './objects.js';
@@ -81,10 +82,14 @@ async function createPublication(
   if (add) await client.query(add);
 }
 
-/** Empties the target tables the data goes into (a re-run must not duplicate rows). */
+/**
+ * Empties the target tables the data goes into (a re-run must not duplicate rows) — only in a database pg-migrate
+ * created or marked ({@link markDatabase}); anything else is refused.
+ */
 async function emptyTargetTables(ctx: RunContext, database: string, tables: readonly TableName[]): Promise<void> {
   if (tables.length === 0) return;
   await withClient(ctx.target, database, async (client) => {
+    await assertMarked(client, database);
     const { rows } = await client.query<{ schema: string; name: string }>(
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -269,6 +274,7 @@ export async function migrateByReplication(
   try {
     ctx.progress({ kind: 'phase', database: db, phase: 'schema' });
     await steps.ensureTargetDatabase(ctx, request, database);
+    await markDatabase(ctx.target, db);
     await steps.restorePreData(ctx, request, database);
 
     const source = await connect(ctx.source, db, { lockTimeoutMs: 30_000 });

@@ -17,7 +17,7 @@ describe('evaluateTargetDatabases', () => {
       'present and empty',
       server(),
       ['a'],
-      [{ database: 'a', facts: ok({ userRelations: 0, sample: [], ours: false }) }],
+      [{ database: 'a', facts: ok({ userObjects: 0, sample: [], ours: false }) }],
       ['pass:a'],
       true,
     ],
@@ -25,7 +25,7 @@ describe('evaluateTargetDatabases', () => {
       'present with user data',
       server(),
       ['a'],
-      [{ database: 'a', facts: ok({ userRelations: 3, sample: ['public.t'], ours: false }) }],
+      [{ database: 'a', facts: ok({ userObjects: 3, sample: ['public.t'], ours: false }) }],
       ['fail:a'],
       true,
     ],
@@ -33,7 +33,7 @@ describe('evaluateTargetDatabases', () => {
       'present with data of an interrupted run',
       server(),
       ['a'],
-      [{ database: 'a', facts: ok({ userRelations: 3, sample: ['public.t'], ours: true }) }],
+      [{ database: 'a', facts: ok({ userObjects: 3, sample: ['public.t'], ours: true }) }],
       ['warn:a'],
       true,
     ],
@@ -56,8 +56,8 @@ describe('evaluateTargetDatabases', () => {
       selected: ['a'],
       targetUser: server(),
       existing: ['a'],
-      content: [{ database: 'a', facts: ok({ userRelations: 2, sample: ['public.x', 'app.y'], ours: false }) }],
+      content: [{ database: 'a', facts: ok({ userObjects: 2, sample: ['public.x', 'app.y'], ours: false }) }],
     });
-    expect(r?.message).toMatch(/2 relation\(s\), e\.g\. public\.x, app\.y/);
+    expect(r?.message).toMatch(/2 object\(s\), e\.g\. public\.x, app\.y/);
   });
 });
