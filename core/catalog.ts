@@ -279,3 +279,68 @@ export const INSTALLED_EXTENSIONS_SQL = `
 export async function readInstalledExtensions(client: pg.Client): Promise<InstalledExtension[]> {
   return (await client.query<InstalledExtension>(INSTALLED_EXTENSIONS_SQL)).rows;
 }
+
+/** What the connected user may do in the connected database (privileges the checks predict and the steps rely on). */
+export interface DatabaseAccess {
+  /** CREATE on the database (schemas, publications, subscriptions). */
+  readonly create: boolean;
+  /** CREATE on schema `public` (false when it has none). */
+  readonly publicCreate: boolean;
+  /** The database's owner. */
+  readonly owner: string;
+  /** The user has the owner's privileges (superuser, the owner, or an inheriting member). */
+  readonly ownerPrivileges: boolean;
+  /** aiven_extras is installed in this database. */
+  readonly aivenExtrasInstalled: boolean;
+  /** …and the user may use it: USAGE on its schema and EXECUTE on its publication and subscription functions. */
+  readonly aivenExtrasUsable: boolean;
+  /** Schemas that hold user objects (relations, functions, types outside extensions). */
+  readonly userSchemas: readonly string[];
+}
+
+/** The aiven_extras functions pg-migrate calls (core/steps/replication/sql.ts). */
+export const AIVEN_EXTRAS_FUNCTIONS = ['pg_create_publication', 'pg_create_subscription', 'pg_drop_subscription'];
+
+export const DATABASE_ACCESS_SQL = `
+  SELECT pg_catalog.has_database_privilege(d.oid, 'CREATE') AS create,
+         coalesce((SELECT pg_catalog.has_schema_privilege(n.oid, 'CREATE') FROM pg_catalog.pg_namespace n
+                    WHERE n.nspname = 'public'), false) AS public_create,
+         pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+         pg_catalog.pg_has_role(d.datdba, 'USAGE') AS owner_privileges,
+         EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras') AS aiven_installed,
+         coalesce((SELECT pg_catalog.has_schema_privilege(x.extnamespace, 'USAGE')
+                          AND coalesce((SELECT bool_and(pg_catalog.has_function_privilege(p.oid, 'EXECUTE'))
+                                          FROM pg_catalog.pg_proc p
+                                         WHERE p.pronamespace = x.extnamespace AND p.proname = ANY ($1::text[])), false)
+                     FROM pg_catalog.pg_extension x WHERE x.extname = 'aiven_extras'), false) AS aiven_usable,
+         coalesce((SELECT array_agg(DISTINCT o.schema ORDER BY o.schema) FROM (
+             SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_RELATION_SQL} AND n.nspname <> '${OWN_SCHEMA}'
+             UNION ALL
+             SELECT n.nspname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+              WHERE ${userSchemaSql('n.nspname')} AND n.nspname <> '${OWN_SCHEMA}' AND ${notExtensionMemberSql('pg_proc', 'p.oid')}
+           ) o), '{}') AS user_schemas
+    FROM pg_catalog.pg_database d WHERE d.datname = current_database()`;
+
+/** Reads {@link DATABASE_ACCESS_SQL}. */
+export async function readDatabaseAccess(client: pg.Client): Promise<DatabaseAccess> {
+  const { rows } = await client.query<{
+    create: boolean;
+    public_create: boolean;
+    owner: string;
+    owner_privileges: boolean;
+    aiven_installed: boolean;
+    aiven_usable: boolean;
+    user_schemas: string[];
+  }>(DATABASE_ACCESS_SQL, [AIVEN_EXTRAS_FUNCTIONS]);
+  const row = rows[0]!;
+  return {
+    create: row.create,
+    publicCreate: row.public_create,
+    owner: row.owner,
+    ownerPrivileges: row.owner_privileges,
+    aivenExtrasInstalled: row.aiven_installed,
+    aivenExtrasUsable: row.aiven_usable,
+    userSchemas: row.user_schemas,
+  };
+}

@@ -68,6 +68,11 @@ export const RequestSchema = z.strictObject({
   connectTimeoutSeconds: z.int().min(1).max(300).default(10),
   /** Statement timeout for pre-check queries, milliseconds. */
   checkStatementTimeoutMs: z.int().min(100).max(600_000).default(15_000),
+  /**
+   * Sessions a run may hold open on each server at once. The pre-checks read server-wide facts on one session per
+   * server, then check this many databases at a time on one session per server each (docs/CHECKS.md).
+   */
+  sessionBudget: z.int().min(1).max(200).default(10),
 });
 
 /** A parsed request with every default filled in. */

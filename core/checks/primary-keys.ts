@@ -5,11 +5,11 @@
  * back to dump); with consent the tables are listed in `details.tables` and get REPLICA IDENTITY FULL.
  * Table filters (withTables / skipTables) apply: only published tables matter.
  */
-import { filterTables, plainTableName, readUserTables, type TableName, tablesWithoutIdentity } from '../catalog.js';
+import { filterTables, plainTableName, type TableName, tablesWithoutIdentity } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
-import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, replicationCandidates, selectedDatabases } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { listNames, type PerDatabase, replicationCandidates } from './facts.js';
 
 /** A table (or partition) that would be published without a usable replica identity. */
 export interface TableWithoutKey extends TableName {
@@ -50,9 +50,12 @@ export function evaluatePrimaryKeys(
   }
   return facts.tables.map(({ database, facts: found }) => {
     if (!found.ok) {
-      return result('primary-keys', 'skip', `cannot list the tables of "${database}": ${found.error}`, {
+      // A safety check that cannot run blocks (SAFETY_CHECKS): publishing an unknown table could break the source.
+      return result('primary-keys', 'fail', `could not run: cannot list the tables of "${database}": ${found.error}`, {
         database,
         remedy: 'GRANT CONNECT on the database to the source user, or use --method dump',
+        replicationOnly: false,
+        details: { couldNotRun: true },
       });
     }
     const tables = filterTablesFor(found.value, request, database).map(plainTableName);
@@ -90,21 +93,41 @@ export function evaluatePrimaryKeys(
   });
 }
 
-export const primaryKeysCheck = defineCheck<PrimaryKeysFacts>({
+export const primaryKeysCheck = defineCheck<PrimaryKeysFacts, PrimaryKeysFacts>({
   id: 'primary-keys',
-  async collect(ctx, request) {
-    const candidates = replicationCandidates(request, await selectedDatabases(ctx, request));
-    const tables = await perDatabase(ctx.source, candidates, request, async (client) =>
-      tablesWithoutIdentity(await readUserTables(client)).map(
-        (t): TableWithoutKey => ({
-          schema: t.schema,
-          name: t.name,
-          identity: t.replicaIdentity,
-          ...(t.root ? { root: t.root } : {}),
-        }),
-      ),
-    );
-    return { candidates, tables };
+  // Said once: no database is planned for replication.
+  server: {
+    select: (facts, request) => ({
+      candidates: replicationCandidates(request, need(facts.selection).selected),
+      tables: [],
+    }),
+    evaluate: (facts, request) => (facts.candidates.length === 0 ? evaluatePrimaryKeys(facts, request) : []),
   },
-  evaluate: evaluatePrimaryKeys,
+  database: {
+    select: (db) =>
+      db.item.candidate
+        ? {
+            candidates: [db.item.name],
+            tables: [
+              {
+                database: db.item.name,
+                facts: db.source.tables.ok
+                  ? {
+                      ok: true,
+                      value: tablesWithoutIdentity(db.source.tables.value).map(
+                        (t): TableWithoutKey => ({
+                          schema: t.schema,
+                          name: t.name,
+                          identity: t.replicaIdentity,
+                          ...(t.root ? { root: t.root } : {}),
+                        }),
+                      ),
+                    }
+                  : db.source.tables,
+              },
+            ],
+          }
+        : undefined,
+    evaluate: evaluatePrimaryKeys,
+  },
 });

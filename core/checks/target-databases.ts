@@ -4,18 +4,11 @@
  * progress record (table `_pg_migrate.steps`, dropped when a database completes) or a subscription whose name starts
  * with `pg_migrate` (replication path). Each result carries `details.targetExists` for the plan.
  */
-import { OWN_SCHEMA, readTargetContent } from '../catalog.js';
+import { type DatabaseAccess, OWN_SCHEMA } from '../catalog.js';
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import {
-  collectServerFacts,
-  listNames,
-  type PerDatabase,
-  perDatabase,
-  queryRows,
-  type ServerFacts,
-  selectedDatabases,
-} from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import type { DatabaseFacts, SharedFacts } from './collect.js';
+import { listNames, type PerDatabase, type ServerFacts } from './facts.js';
 
 /** The schema where pg-migrate records its progress in a target database (see core/steps/progress.ts). */
 export const PROGRESS_SCHEMA = OWN_SCHEMA;
@@ -35,14 +28,66 @@ export interface TargetDatabasesFacts {
   /** Selected databases that exist on the target. */
   readonly existing: readonly string[];
   readonly content: PerDatabase<TargetDatabaseContent>;
+  /** Per database: whether the target user may write what the source database holds (absent: not checked). */
+  readonly write?: ReadonlyArray<{ readonly database: string; readonly access: TargetWriteAccess }>;
+}
+
+/**
+ * What the target user may do in a target database: read there when it exists; predicted when pg-migrate creates it
+ * (owned by the source database's owner when the target user may SET ROLE to it, else by the target user).
+ */
+export interface TargetWriteAccess {
+  readonly predicted: boolean;
+  readonly owner: string;
+  /** The target user has the owner's privileges (superuser, the owner, or an inheriting member). */
+  readonly ownerPrivileges: boolean;
+  /** CREATE on the database. */
+  readonly create: boolean;
+  /** CREATE on schema public. */
+  readonly publicCreate: boolean;
+  /** Schemas of the source database that hold user objects (the restore creates them, or writes into them). */
+  readonly sourceSchemas: readonly string[];
+}
+
+/** Pure: what the target user lacks to restore the source database's objects (empty: nothing). */
+export function missingWriteRights(access: TargetWriteAccess, superuser: boolean): string[] {
+  if (superuser || access.ownerPrivileges) return [];
+  const missing: string[] = [];
+  if (access.sourceSchemas.some((s) => s !== 'public') && !access.create) missing.push('CREATE on the database');
+  if (access.sourceSchemas.includes('public') && !access.publicCreate) missing.push('CREATE on schema public');
+  return missing;
+}
+
+function writeFailure(database: string, user: string, access: TargetWriteAccess, missing: string[]): CheckResult {
+  const grants = [
+    ...(missing.includes('CREATE on the database') ? [`GRANT CREATE ON DATABASE "${database}" TO ${user}`] : []),
+    ...(missing.includes('CREATE on schema public')
+      ? [`GRANT CREATE ON SCHEMA public TO ${user} (in "${database}")`]
+      : []),
+  ];
+  return result(
+    'target-databases',
+    'fail',
+    `the target user "${user}" may not restore "${database}"${access.predicted ? ' once pg-migrate has created it' : ''}: it lacks ${missing.join(' and ')} (the database ${access.predicted ? 'would be' : 'is'} owned by "${access.owner}")`,
+    {
+      database,
+      remedy: `as "${access.owner}" or a superuser: ${grants.join('; ')}, or ALTER DATABASE … OWNER TO ${user}; or leave it out with --exclude-dbs`,
+      details: { targetExists: !access.predicted, owner: access.owner, missing },
+    },
+  );
 }
 
 export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResult[] {
   const existing = new Set(facts.existing);
   const content = new Map(facts.content.map((c) => [c.database, c.facts]));
+  const write = new Map((facts.write ?? []).map((w) => [w.database, w.access]));
   const canCreate = facts.targetUser.superuser || facts.targetUser.createDb;
   return facts.selected.map((database) => {
+    const access = write.get(database);
+    const missing = access ? missingWriteRights(access, facts.targetUser.superuser) : [];
     if (!existing.has(database)) {
+      if (canCreate && access && missing.length > 0)
+        return writeFailure(database, facts.targetUser.user, access, missing);
       return canCreate
         ? result('target-databases', 'pass', `"${database}" does not exist on the target: it will be created`, {
             database,
@@ -73,6 +118,7 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
       );
     }
     const { userObjects, sample, ours } = found.value;
+    if (access && missing.length > 0) return writeFailure(database, facts.targetUser.user, access, missing);
     if (userObjects === 0) {
       return result('target-databases', 'pass', `"${database}" exists on the target and holds no user data`, {
         database,
@@ -104,26 +150,93 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
   });
 }
 
-export const targetDatabasesCheck = defineCheck<TargetDatabasesFacts>({
+/** Pure: the write access to predict or read for one database (undefined: the facts are missing). */
+export function targetWriteAccess(db: DatabaseFacts, shared: SharedFacts): TargetWriteAccess | undefined {
+  const source = db.source.access;
+  if (!source.ok) return undefined;
+  const sourceSchemas = source.value.userSchemas;
+  if (db.target) {
+    const target = db.target.access;
+    if (!target.ok) return undefined;
+    return { predicted: false, sourceSchemas, ...pick(target.value) };
+  }
+  const user = need(shared.target.server, 'the target');
+  const owner = predictOwner(db.item.owner, user, shared);
+  return {
+    predicted: true,
+    owner: owner.name,
+    ownerPrivileges: owner.privileges,
+    create: owner.privileges,
+    publicCreate: owner.privileges,
+    sourceSchemas,
+  };
+}
+
+function pick(a: DatabaseAccess): Omit<TargetWriteAccess, 'predicted' | 'sourceSchemas'> {
+  return { owner: a.owner, ownerPrivileges: a.ownerPrivileges, create: a.create, publicCreate: a.publicCreate };
+}
+
+/**
+ * Pure: who will own a target database pg-migrate creates, and whether the target user will have the owner's
+ * privileges. The step (core/steps/schema.ts) sets the source's owner only when the target user may SET ROLE to it
+ * (on 16+ a role's creator holds ADMIN but neither SET nor INHERIT unless `createrole_self_grant` says so); otherwise
+ * the target user owns it.
+ */
+export function predictOwner(
+  sourceOwner: string,
+  user: ServerFacts,
+  shared: Pick<SharedFacts, 'target'>,
+): { readonly name: string; readonly privileges: boolean } {
+  if (user.superuser) return { name: sourceOwner, privileges: true };
+  const roles = shared.target.ownerRoles.ok ? shared.target.ownerRoles.value : {};
+  const known = roles[sourceOwner];
+  let set = known?.set ?? false;
+  let usage = known?.usage ?? false;
+  if (known && !known.exists) {
+    // The roles step creates it: on 16+ the creator gets what createrole_self_grant names; before, nothing.
+    const grant = shared.target.createroleSelfGrant.ok ? shared.target.createroleSelfGrant.value : '';
+    const options = grant.split(',').map((o) => o.trim().toLowerCase());
+    const modern = user.versionNum >= 160000;
+    set = modern && options.includes('set');
+    usage = modern && options.includes('inherit');
+  }
+  if (!set || sourceOwner === '') return { name: user.user, privileges: true };
+  return { name: sourceOwner, privileges: usage || sourceOwner === user.user };
+}
+
+export const targetDatabasesCheck = defineCheck<never, TargetDatabasesFacts>({
   id: 'target-databases',
-  async collect(ctx, request) {
-    const [selected, targetUser, rows] = await Promise.all([
-      selectedDatabases(ctx, request),
-      collectServerFacts(ctx.target, request),
-      queryRows<{ name: string }>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        'SELECT datname AS name FROM pg_catalog.pg_database',
-      ),
-    ]);
-    const onTarget = new Set(rows.map((r) => r.name));
-    const existing = selected.filter((d) => onTarget.has(d));
-    const content = await perDatabase(ctx.target, existing, request, async (client) => {
-      const found = await readTargetContent(client);
-      return { userObjects: found.objects, sample: found.sample, ours: found.marked || found.subscriptions };
-    });
-    return { selected, targetUser, existing, content };
+  database: {
+    select: (db, shared) => {
+      const { name } = db.item;
+      if (shared.target.databasesUnknown !== undefined) {
+        need({ ok: false, error: shared.target.databasesUnknown, permission: false }, 'the target');
+      }
+      const write = targetWriteAccess(db, shared);
+      return {
+        selected: [name],
+        targetUser: need(shared.target.server, 'the target'),
+        existing: db.item.targetExists ? [name] : [],
+        content: db.target
+          ? [
+              {
+                database: name,
+                facts: db.target.content.ok
+                  ? {
+                      ok: true,
+                      value: {
+                        userObjects: db.target.content.value.objects,
+                        sample: db.target.content.value.sample,
+                        ours: db.target.content.value.marked || db.target.content.value.subscriptions,
+                      },
+                    }
+                  : db.target.content,
+              },
+            ]
+          : [],
+        ...(write ? { write: [{ database: name, access: write }] } : {}),
+      };
+    },
+    evaluate: evaluateTargetDatabases,
   },
-  evaluate: evaluateTargetDatabases,
 });

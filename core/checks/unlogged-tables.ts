@@ -3,11 +3,11 @@
  * (after the table filters) and how the run handles them (dump: copied with the data; replication: copied again at
  * cutover). Fails when the source user may not read some of them: the copy would fail.
  */
-import { dataTables, plainTableName, readUserTables, type TableName } from '../catalog.js';
+import { dataTables, plainTableName, type TableName } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, selectedDatabases } from './facts.js';
+import { listNames, type PerDatabase } from './facts.js';
 import { filterTablesFor, type TableFilterOptions } from './primary-keys.js';
 
 export interface UnloggedTable extends TableName {
@@ -71,24 +71,31 @@ export function evaluateUnloggedTables(
   });
 }
 
-export const unloggedTablesCheck = defineCheck<UnloggedTablesFacts>({
+export const unloggedTablesCheck = defineCheck<never, UnloggedTablesFacts>({
   id: 'unlogged-tables',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    return {
-      databases: await perDatabase(ctx.source, databases, request, async (client) =>
-        dataTables(await readUserTables(client))
-          .filter((t) => t.unlogged)
-          .map(
-            (t): UnloggedTable => ({
-              schema: t.schema,
-              name: t.name,
-              readable: t.readable,
-              ...(t.root ? { root: t.root } : {}),
-            }),
-          ),
-      ),
-    };
+  database: {
+    select: (db) => ({
+      databases: [
+        {
+          database: db.item.name,
+          facts: db.source.tables.ok
+            ? {
+                ok: true,
+                value: dataTables(db.source.tables.value)
+                  .filter((t) => t.unlogged)
+                  .map(
+                    (t): UnloggedTable => ({
+                      schema: t.schema,
+                      name: t.name,
+                      readable: t.readable,
+                      ...(t.root ? { root: t.root } : {}),
+                    }),
+                  ),
+              }
+            : db.source.tables,
+        },
+      ],
+    }),
+    evaluate: evaluateUnloggedTables,
   },
-  evaluate: evaluateUnloggedTables,
 });

@@ -30,6 +30,13 @@ export interface SchemaOptions {
   readonly noPrivileges?: boolean;
 }
 
+/**
+ * SQL: the privilege that lets the current user make a role own something (CREATE DATABASE … OWNER, ALTER … OWNER
+ * TO): SET on 16+, where a CREATEROLE creator holds only ADMIN on the roles it creates (`createrole_self_grant`);
+ * membership before. The target-databases check predicts the owner the same way (core/checks/target-databases.ts).
+ */
+const SET_ROLE_PRIVILEGE = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`;
+
 async function isSuperuser(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ s: boolean }>(
     'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
@@ -71,7 +78,7 @@ export async function ownershipMode(
     const superuser = await isSuperuser(client);
     const { rows } = await client.query<{ name: string; present: boolean; member: boolean }>(
       `SELECT u.name, r.oid IS NOT NULL AS present,
-              r.oid IS NOT NULL AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER') AS member
+              r.oid IS NOT NULL AND pg_catalog.pg_has_role(current_user, r.oid, ${SET_ROLE_PRIVILEGE}) AS member
          FROM unnest($1::text[]) AS u(name) LEFT JOIN pg_catalog.pg_roles r ON r.rolname = u.name`,
       [[...owners, ...grantees]],
     );
@@ -174,7 +181,7 @@ export async function ensureTargetDatabase(
     const q = quoteIdent(database);
     await withClient(ctx.target, ctx.target.database, async (client) => {
       const { rows } = await client.query<{ present: boolean; member: boolean }>(
-        `SELECT true AS present, pg_catalog.pg_has_role(current_user, oid, 'MEMBER') AS member
+        `SELECT true AS present, pg_catalog.pg_has_role(current_user, oid, ${SET_ROLE_PRIVILEGE}) AS member
            FROM pg_catalog.pg_roles WHERE rolname = $1`,
         [source.db.owner],
       );

@@ -3,7 +3,7 @@
  * state of a database's subscription and slot.
  */
 import type pg from 'pg';
-import { filterTables, readUserTables } from '../../catalog.js';
+import { filterTables, readDatabaseAccess, readUserTables } from '../../catalog.js';
 import type { PlannedDatabase } from '../../plan.js';
 import { type Request, tableFiltersFor } from '../../request.js';
 import type { ReplicationNames } from './names.js';
@@ -18,27 +18,64 @@ export interface ServerPowers {
    * as the role goes, open replication connections.
    */
   readonly replication: boolean;
-  /** The aiven_extras extension is installed in the connected database. */
+  /**
+   * aiven_extras is installed in the connected database and the user may use it (USAGE on its schema, EXECUTE on
+   * its functions: core/catalog.ts `readDatabaseAccess`, what the replication-preconditions check predicts).
+   */
   readonly aivenExtras: boolean;
+  /** aiven_extras is installed (usable or not). */
+  readonly aivenExtrasInstalled: boolean;
+  /** aiven_extras could be created here by this user: available, on pgextwlist's allow-list, not installed. */
+  readonly aivenExtrasInstallable: boolean;
+  /** May create subscriptions natively without superuser: pg_create_subscription (16+) and CREATE on the database. */
+  readonly nativeSubscription: boolean;
 }
 
 export async function readPowers(client: pg.Client): Promise<ServerPowers> {
-  const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; aiven: boolean }>(
+  const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; installable: boolean; sub: boolean }>(
     `SELECT current_setting('server_version_num')::int AS v, r.rolsuper AS su, r.rolsuper OR r.rolreplication OR EXISTS (
               SELECT 1 FROM pg_catalog.pg_roles g
                WHERE g.rolname = 'rds_replication' AND pg_catalog.pg_has_role(r.oid, g.oid, 'member')) AS repl,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras') AS aiven
+            NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras')
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'aiven_extras')
+              AND 'aiven_extras' = ANY (pg_catalog.string_to_array(pg_catalog.replace(
+                    coalesce(current_setting('extwlist.extensions', true), ''), ' ', ''), ',')) AS installable,
+            current_setting('server_version_num')::int >= 160000
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles g
+                           WHERE g.rolname = 'pg_create_subscription' AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE'))
+              AND pg_catalog.has_database_privilege(current_database(), 'CREATE') AS sub
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
   );
   const row = rows[0];
   if (!row) throw new Error('cannot read the current role');
-  return { versionNum: row.v, superuser: row.su, replication: row.repl, aivenExtras: row.aiven };
+  const access = await readDatabaseAccess(client);
+  return {
+    versionNum: row.v,
+    superuser: row.su,
+    replication: row.repl,
+    aivenExtras: access.aivenExtrasUsable,
+    aivenExtrasInstalled: access.aivenExtrasInstalled,
+    aivenExtrasInstallable: row.installable,
+    nativeSubscription: row.su || row.sub,
+  };
+}
+
+/**
+ * Creates aiven_extras in the connected database through the allow-list when the user needs it and may
+ * (`aivenExtrasInstallable`), as aiven-db-migrate does; returns the powers read again.
+ */
+export async function ensureAivenExtras(client: pg.Client, powers: ServerPowers): Promise<ServerPowers> {
+  if (powers.superuser || powers.aivenExtras || !powers.aivenExtrasInstallable) return powers;
+  await client.query('CREATE EXTENSION IF NOT EXISTS aiven_extras');
+  return readPowers(client);
 }
 
 /** A user table of the source, with what replication needs to know about it. */
 export interface SourceTable extends TableName {
   /** UNLOGGED tables cannot be published: copied at set-up and re-copied at cutover. */
   readonly unlogged: boolean;
+  /** The source user has the owner's privileges (it may add the table to its publication natively). */
+  readonly owned: boolean;
   /** UPDATE / DELETE can be published as it is (primary key, usable replica identity index, or FULL). */
   readonly identityOk: boolean;
 }
@@ -51,7 +88,7 @@ export async function selectedTables(client: pg.Client, request: Request, databa
   const tables = filterTables(await readUserTables(client), tableFiltersFor(request, database));
   return tables
     .filter((t) => t.kind !== 'partition')
-    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identityOk }));
+    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identityOk, owned: t.owned }));
 }
 
 /** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table`. */

@@ -20,7 +20,14 @@ import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
 import { assertMarked, markDatabase } from '../progress.js';
-import { identityFullAllowed, readPowers, type ServerPowers, type SourceTable, selectedTables } from './catalog.js';
+import {
+  ensureAivenExtras,
+  identityFullAllowed,
+  readPowers,
+  type ServerPowers,
+  type SourceTable,
+  selectedTables,
+} from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
 import { dropReplicationObjects } from './objects.js';
 import {
@@ -62,23 +69,33 @@ function errorCode(err: unknown): string | undefined {
 
 const qualified = (t: TableName) => `${t.schema}.${t.name}`;
 
-/** Creates the publication with its note, sets REPLICA IDENTITY FULL, then adds the tables. */
+/**
+ * Creates the publication with its note, sets REPLICA IDENTITY FULL, then adds the tables. Natively the user adds
+ * tables it owns; through aiven_extras (a non-superuser that cannot own every table) the extension's SECURITY
+ * DEFINER function creates the publication with the tables and hands it to the user, who then adds the consented
+ * REPLICA IDENTITY FULL tables itself (it must own those: the check makes sure).
+ */
 async function createPublication(
   client: pg.Client,
   names: ReplicationNames,
   powers: ServerPowers,
-  published: readonly TableName[],
+  published: readonly SourceTable[],
   identityFull: readonly TableName[],
 ): Promise<void> {
-  if (!powers.superuser && powers.aivenExtras) {
-    const command = aivenCreatePublicationSql(names.publication);
+  const full = new Set(identityFull.map(qualified));
+  const viaAiven = !powers.superuser && powers.aivenExtras && published.some((t) => !t.owned);
+  if (viaAiven) {
+    const command = aivenCreatePublicationSql(
+      names.publication,
+      published.filter((t) => !full.has(qualified(t))),
+    );
     await client.query(command.text, [...command.values]);
   } else {
     await client.query(createPublicationSql(names.publication));
   }
   await client.query(commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull }));
   for (const table of identityFull) await client.query(replicaIdentitySql(table, 'FULL'));
-  const add = addTablesToPublicationSql(names.publication, published);
+  const add = addTablesToPublicationSql(names.publication, viaAiven ? identityFull : published);
   if (add) await client.query(add);
 }
 
@@ -112,7 +129,9 @@ async function createSubscription(
 ): Promise<void> {
   const conninfo = subscriptionConninfo(ctx.source, database);
   await withClient(ctx.target, database, async (client) => {
-    const powers = await readPowers(client);
+    let powers = await readPowers(client);
+    // Neither superuser nor pg_create_subscription with CREATE here: aiven_extras, created now if it may be.
+    if (!powers.nativeSubscription) powers = await ensureAivenExtras(client, powers);
     const options = {
       subscription: names.subscription,
       publication: names.publication,
@@ -120,7 +139,7 @@ async function createSubscription(
       conninfo,
       copyData,
     };
-    if (!powers.superuser && powers.aivenExtras) {
+    if (!powers.nativeSubscription && powers.aivenExtras) {
       const command = aivenCreateSubscriptionSql({ ...options, createSlot: !slotExists });
       await client.query(command.text, [...command.values]);
       return;
@@ -283,6 +302,8 @@ export async function migrateByReplication(
     try {
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
+      // Tables of other owners can be published through aiven_extras only: create it now if it may be.
+      if (tables.some((t) => !t.unlogged && !t.owned)) powers = await ensureAivenExtras(source, powers);
       const published = tables.filter((t) => !t.unlogged);
       const blocked = published.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));
       if (blocked.length > 0) {

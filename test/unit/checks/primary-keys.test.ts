@@ -52,7 +52,7 @@ describe('evaluatePrimaryKeys', () => {
       ['shop'],
       [{ database: 'shop', facts: failed('permission denied', '42501') }],
       request,
-      ['skip:shop'],
+      ['fail:shop'],
     ],
   ] as const)('%s', (_name, candidates, found, req, expected) => {
     expect(statuses(evaluatePrimaryKeys({ candidates, tables: found }, req))).toEqual(expected);
