@@ -127,8 +127,9 @@ function unreadableTables(
   request: Parameters<typeof tableFiltersFor>[0],
   database: string,
 ): string[] {
+  // Unlogged tables are the unlogged-tables check's (it says how each method carries them).
   return filterTables(dataTables(tables), tableFiltersFor(request, database))
-    .filter((t) => !t.readable)
+    .filter((t) => !t.readable && !t.unlogged)
     .map(plainTableName);
 }
 
