@@ -80,9 +80,12 @@ export const STATE_NAMES = {
 
 export type StateName = (typeof STATE_NAMES)[keyof typeof STATE_NAMES];
 
+/** The prefix of the PreChecks branch states' names. */
+export const PRE_CHECK_STATE_PREFIX = 'PreCheck-';
+
 /** The name of the PreChecks branch state that runs one check, e.g. `PreCheck-extensions`. */
 export function preCheckStateName(id: CheckId): string {
-  return `PreCheck-${id}`;
+  return `${PRE_CHECK_STATE_PREFIX}${id}`;
 }
 
 /** Every PreChecks branch state name, in check order. */
@@ -90,3 +93,47 @@ export const PRE_CHECK_STATE_NAMES: readonly string[] = CHECK_IDS.map(preCheckSt
 
 /** The error name of the Fail state a run with `report.ok == false` ends in. */
 export const RUN_FAILED_ERROR = 'PgMigrate.RunFailed';
+
+/**
+ * The Lambda functions of the workflow, each named after its handler module (`lambdas/<name>.ts`): the construct
+ * bundles them from there and the CLI runs the same module in process.
+ */
+export const FUNCTION_NAMES = [
+  'resolve',
+  'precheck',
+  'plan',
+  'roles',
+  'cleanup',
+  'status',
+  'discover',
+  'abort',
+  'verify',
+  'report',
+] as const;
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The function each Lambda Task state invokes (the PreChecks branches, `PreCheck-<id>`, all invoke `precheck`). */
+export const LAMBDA_STATE_FUNCTIONS: Readonly<Record<string, FunctionName>> = {
+  [STATE_NAMES.resolveRequest]: 'resolve',
+  ...Object.fromEntries(PRE_CHECK_STATE_NAMES.map((name) => [name, 'precheck'])),
+  [STATE_NAMES.plan]: 'plan',
+  [STATE_NAMES.roles]: 'roles',
+  [STATE_NAMES.cleanupDatabase]: 'cleanup',
+  [STATE_NAMES.replicationStatus]: 'status',
+  [STATE_NAMES.verify]: 'verify',
+  [STATE_NAMES.discover]: 'discover',
+  [STATE_NAMES.abort]: 'abort',
+  [STATE_NAMES.report]: 'report',
+};
+
+/** The ECS RunTask `.waitForTaskToken` states (each runs the Fargate task, `tasks/main.ts`). */
+export const TASK_STATE_NAMES: readonly string[] = [STATE_NAMES.migrateDatabase, STATE_NAMES.cutoverDatabase];
+
+/** The states that run once per item of a Parallel or Map, by the name of that Parallel or Map. */
+export function parentStateName(name: string): string | undefined {
+  if (PRE_CHECK_STATE_NAMES.includes(name)) return STATE_NAMES.preChecks;
+  if (name === STATE_NAMES.migrateDatabase) return STATE_NAMES.migrateDatabases;
+  if (name === STATE_NAMES.cutoverDatabase) return STATE_NAMES.cutoverDatabases;
+  return undefined;
+}

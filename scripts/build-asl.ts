@@ -1,25 +1,48 @@
 /**
- * Writes the runnable ASL of the synthesized state machine to infra/state-machine.asl.json: the artefact the CLI
- * loads to run the workflow locally. Synthesizes PgMigrationStack without bundling, evaluates the
- * DefinitionString's intrinsics (Fn::Join, Ref, Fn::GetAtt, Fn::Select, Fn::Split, simple Fn::Sub) with
- * placeholder values chosen by the referenced resource's type, and validates the result with asl-validator.
+ * Writes the runnable ASL of the workflow to infra/state-machine.asl.json: the artefact the CLI loads to run the
+ * workflow locally. Builds the definition with the same module the construct uses (infra/workflow-definition.ts),
+ * its Task states pointed at placeholder ARNs, with the construct's default settings; no stack is synthesized, so
+ * this works offline in a second. Validates the result with asl-validator.
+ *
+ * The helpers that turn a synthesized template's DefinitionString back into ASL (evaluating Fn::Join, Ref,
+ * Fn::GetAtt, Fn::Select, Fn::Split and simple Fn::Sub with placeholder values chosen by the referenced resource's
+ * type) live here too: the infra tests compare the deployed definition with the artefact through them.
  *
  * Run: `npx tsx scripts/build-asl.ts` (writes the file) or `npx tsx scripts/build-asl.ts --check` (fails when the
- * committed artefact differs from a fresh synth).
+ * committed artefact differs from a fresh build).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { App } from 'aws-cdk-lib';
-import { createApp } from '../infra/app.js';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { FUNCTION_NAMES, type FunctionName } from '../infra/state-names.js';
+import { buildWorkflowDefinition } from '../infra/workflow-definition.js';
+import { definitionOptions } from '../infra/workflow-props.js';
+import { TASK_CONTAINER_NAME } from '../infra/workflow-resources.js';
 
 /** Where the artefact lives. */
 export const ASL_ARTEFACT_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'infra', 'state-machine.asl.json');
 
 /** Placeholder account, region and partition of the artefact. */
 export const PLACEHOLDER = { partition: 'aws', region: 'us-east-1', account: '123456789012' } as const;
+
+/** The placeholder ARN of a function in the artefact. */
+export function placeholderFunctionArn(name: FunctionName): string {
+  return `arn:${PLACEHOLDER.partition}:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:pg-migrate-${name}`;
+}
+
+/** The placeholder task target of the artefact. */
+export const PLACEHOLDER_TASK = {
+  clusterArn: `arn:${PLACEHOLDER.partition}:ecs:${PLACEHOLDER.region}:${PLACEHOLDER.account}:cluster/pg-migrate`,
+  taskDefinitionArn: `arn:${PLACEHOLDER.partition}:ecs:${PLACEHOLDER.region}:${PLACEHOLDER.account}:task-definition/pg-migrate:1`,
+  containerName: TASK_CONTAINER_NAME,
+  subnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'],
+  securityGroupIds: ['sg-00000000000000001'],
+} as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -37,12 +60,6 @@ export interface AslDefinition {
   readonly StartAt: string;
   readonly States: Record<string, Record<string, unknown>>;
   readonly [key: string]: unknown;
-}
-
-/** Synthesizes the default PgMigrationStack (no bundling, cdk-nag applied) and returns its template. */
-export function synthesizeTemplate(): CfnTemplate {
-  const { app, stack } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
-  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 
 function hex(logicalId: string, length: number): string {
@@ -190,9 +207,26 @@ export function formatAsl(definition: AslDefinition): string {
   return `${JSON.stringify(definition, null, 2)}\n`;
 }
 
-/** Synthesizes, evaluates and validates: the artefact as it should be committed. */
+/** The workflow's definition with placeholder targets and the construct's defaults, as ASL. */
+export function artefactDefinition(): AslDefinition {
+  const stack = new Stack(new App(), 'Artefact', {
+    env: { account: PLACEHOLDER.account, region: PLACEHOLDER.region },
+  });
+  const functions = Object.fromEntries(
+    FUNCTION_NAMES.map((name) => [
+      name,
+      lambda.Function.fromFunctionArn(stack, `Function-${name}`, placeholderFunctionArn(name)),
+    ]),
+  ) as Record<FunctionName, lambda.IFunction>;
+  const chain = buildWorkflowDefinition(stack, { functions, task: PLACEHOLDER_TASK }, definitionOptions({}));
+  const graph = new sfn.StateGraph(chain.startState, 'pg-migrate');
+  // Only pseudo parameters (the partition) are left to evaluate.
+  return evaluateIntrinsics(stack.resolve(graph.toGraphJson()) as Json, { Resources: {} }) as unknown as AslDefinition;
+}
+
+/** Builds and validates: the artefact as it should be committed. */
 export function buildAsl(): AslDefinition {
-  const definition = definitionFromTemplate(synthesizeTemplate());
+  const definition = artefactDefinition();
   validateAsl(definition);
   return definition;
 }

@@ -4,6 +4,7 @@
  * place; otherwise it prints plain lines. Every line is scrubbed before it is written.
  */
 import { scrub } from '../../core/errors.js';
+import { PRE_CHECK_STATE_PREFIX, parentStateName, STATE_NAMES as S } from '../../infra/state-names.js';
 import type { Logger, ProgressEvent } from '../../core/logger.js';
 import type { RunObserver, StateEvent } from '../local/runner.js';
 import type { Outcome } from '../outcome.js';
@@ -22,27 +23,22 @@ import { renderReport, type SummaryOptions, verdict } from './summary.js';
 
 /** Top-level states worth naming to people, and how. Others (Pass, Choice) stay silent. */
 const PHASE_LABELS: Readonly<Record<string, string>> = {
-  ResolveRequest: 'request',
-  PreChecks: 'pre-checks',
-  Plan: 'plan',
-  Roles: 'roles',
-  MigrateDatabases: 'migrate databases',
-  ReplicationStatus: 'replication status',
-  WaitForSync: 'waiting for sync',
-  CutoverDatabases: 'cutover',
-  Verify: 'verify',
-  Discover: 'discover',
-  Abort: 'abort',
-  Report: 'report',
+  [S.resolveRequest]: 'request',
+  [S.preChecks]: 'pre-checks',
+  [S.plan]: 'plan',
+  [S.roles]: 'roles',
+  [S.migrateDatabases]: 'migrate databases',
+  [S.replicationStatus]: 'replication status',
+  [S.waitForSync]: 'waiting for sync',
+  [S.cutoverDatabases]: 'cutover',
+  [S.verify]: 'verify',
+  [S.discover]: 'discover',
+  [S.abort]: 'abort',
+  [S.report]: 'report',
 };
 
 /** States that run once per item of a Parallel / Map, counted under their parent phase. */
-function parentPhase(state: string): string | undefined {
-  if (state.startsWith('PreCheck-')) return 'PreChecks';
-  if (state === 'MigrateDatabase') return 'MigrateDatabases';
-  if (state === 'CutoverDatabase') return 'CutoverDatabases';
-  return undefined;
-}
+const parentPhase = parentStateName;
 
 interface Phase {
   readonly name: string;
@@ -156,7 +152,9 @@ export class Printer implements RunObserver {
         if (event.type === 'exited') phase.itemsDone++;
       }
       if (event.type === 'failed' || event.type === 'caught') {
-        const what = event.state.startsWith('PreCheck-') ? `check ${event.state.slice(9)}` : event.state;
+        const what = event.state.startsWith(PRE_CHECK_STATE_PREFIX)
+          ? `check ${event.state.slice(PRE_CHECK_STATE_PREFIX.length)}`
+          : event.state;
         this.log('warn', `${what} failed: ${event.error ?? ''}${event.cause ? ` — ${event.cause}` : ''}`);
       }
       return;
@@ -166,13 +164,13 @@ export class Printer implements RunObserver {
     const t = this.now();
     if (event.type === 'entered') {
       this.phases.push({ name: event.state, started: t, items: 0, itemsDone: 0 });
-      if (!this.options.tty && event.state !== 'WaitForSync') this.plain(`${label} …`);
+      if (!this.options.tty && event.state !== S.waitForSync) this.plain(`${label} …`);
     } else if (event.type === 'exited' || event.type === 'failed' || event.type === 'caught') {
       const phase = this.phases.findLast((p) => p.name === event.state && p.ended === undefined);
       if (phase) {
         phase.ended = t;
         phase.failed = event.type !== 'exited';
-        if (!this.options.tty && event.state !== 'WaitForSync') {
+        if (!this.options.tty && event.state !== S.waitForSync) {
           const items = phase.items > 0 ? ` (${phase.itemsDone}/${phase.items})` : '';
           this.plain(`${label} ${phase.failed ? 'failed' : 'done'}${items} in ${formatDuration(t - phase.started)}`);
         }
@@ -284,7 +282,7 @@ export class Printer implements RunObserver {
     const lines: string[] = [];
     if (this.title) lines.push(c.bold(this.title));
     const phaseParts = this.phases
-      .filter((p, i, all) => p.name !== 'WaitForSync' || (p.ended === undefined && i === all.length - 1))
+      .filter((p, i, all) => p.name !== S.waitForSync || (p.ended === undefined && i === all.length - 1))
       .map((p) => {
         const mark = p.ended === undefined ? c.cyan(spinner) : p.failed ? c.red('✖') : c.green('✔');
         const items = p.items > 0 ? ` ${p.itemsDone}/${p.items}` : '';

@@ -1,6 +1,7 @@
 /**
- * The ASL artefact the CLI loads: it must be exactly what a fresh synth produces, valid, and made of the kinds of
- * Task the workflow contract names. One synth for the whole file.
+ * The ASL artefact the CLI loads: it must be exactly what the definition module builds, valid, and made of the
+ * kinds of Task the workflow contract names. (test/infra/pg-migration-stack.test.ts checks that the deployed
+ * definition is the same graph.)
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('infra/state-machine.asl.json', () => {
-  it('equals a fresh synth of PgMigrationStack (run npx tsx scripts/build-asl.ts after changing infra/)', () => {
+  it('equals a fresh build of the definition (run npm run build:asl after changing infra/)', () => {
     expect(committed).toEqual(fresh);
     expect(committedText).toBe(formatAsl(fresh));
   });
@@ -56,7 +57,7 @@ describe('infra/state-machine.asl.json', () => {
     expect(tasks.length).toBeGreaterThan(PRE_CHECK_STATE_NAMES.length);
     for (const [name, state] of tasks) {
       expect(state.Resource, name).toMatch(
-        /^(arn:aws:lambda:us-east-1:123456789012:function:[A-Za-z0-9]+|arn:aws:states:::ecs:runTask\.waitForTaskToken)$/,
+        /^(arn:aws:lambda:us-east-1:123456789012:function:pg-migrate-[a-z]+|arn:aws:states:::ecs:runTask\.waitForTaskToken)$/,
       );
       expect(state.TimeoutSeconds, `${name} has an explicit TimeoutSeconds`).toEqual(expect.any(Number));
     }

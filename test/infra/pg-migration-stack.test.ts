@@ -18,8 +18,16 @@ import { CHECK_IDS } from '../../core/checks/ids.js';
 import { createApp } from '../../infra/app.js';
 import type { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
-import { preCheckStateName, STATE_NAMES as S } from '../../infra/state-names.js';
-import { type AslDefinition, type CfnTemplate, definitionFromTemplate } from '../../scripts/build-asl.js';
+import { FUNCTION_NAMES, preCheckStateName, STATE_NAMES as S } from '../../infra/state-names.js';
+import { FUNCTION_IDS } from '../../infra/workflow-resources.js';
+import {
+  ASL_ARTEFACT_PATH,
+  type AslDefinition,
+  type CfnTemplate,
+  definitionFromTemplate,
+  PLACEHOLDER_TASK,
+  placeholderFunctionArn,
+} from '../../scripts/build-asl.js';
 
 const ACCOUNT = '123456789012';
 const SOURCE_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/source-AbCdEf`;
@@ -99,6 +107,26 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the state machine definition', () => {
+  it('is the graph of the ASL artefact the CLI runs, up to the ARNs of what its Task states call', () => {
+    const functionArns = new Map(
+      FUNCTION_NAMES.map((name) => [
+        `arn:aws:lambda:us-east-1:123456789012:function:${logicalIdOf('AWS::Lambda::Function', FUNCTION_IDS[name])}`,
+        placeholderFunctionArn(name),
+      ]),
+    );
+    const placeholders: Record<string, unknown> = {
+      Cluster: PLACEHOLDER_TASK.clusterArn,
+      TaskDefinition: PLACEHOLDER_TASK.taskDefinitionArn,
+      Subnets: PLACEHOLDER_TASK.subnetIds,
+      SecurityGroups: PLACEHOLDER_TASK.securityGroupIds,
+    };
+    const deployed: unknown = JSON.parse(JSON.stringify(asl), (key, value: unknown) => {
+      if (key === 'Resource' && typeof value === 'string') return functionArns.get(value) ?? value;
+      return key in placeholders ? placeholders[key] : value;
+    });
+    expect(deployed).toEqual(JSON.parse(readFileSync(ASL_ARTEFACT_PATH, 'utf8')));
+  });
+
   it('runs the pre-checks as a Parallel with one Lambda branch per check id', () => {
     const preChecks = state(S.preChecks);
     expect(preChecks.Type).toBe('Parallel');

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { copyTables, listTables } from '../../../core/steps/copy.js';
 import { locateTools, migrateByDump } from '../../../core/steps/dump.js';
@@ -39,13 +40,15 @@ async function progressRows(): Promise<{ rows: number; big: number; bigChunks: n
 describe('an interrupted dump migration', () => {
   it('continues after kill -9 in the middle of the copy and ends with equal data', async () => {
     await source().createDatabase(DB);
+    // Split at 32 MiB: public.big (~210 MiB) is copied in 14 chunks of ~15 MiB; public.t1 (~27 MiB) is copied whole
+    // and, being larger than a chunk, before them (largest tasks first).
     await source().loadFixture(
       DB,
       `CREATE TABLE public.big (id bigint PRIMARY KEY, pad text NOT NULL, n numeric);
        INSERT INTO public.big SELECT g, repeat(md5(g::text), 4), g / 3.0 FROM generate_series(1, 1200000) g;
-       CREATE TABLE public.t1 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g;
-       CREATE TABLE public.t2 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 250000) g;
-       CREATE TABLE public.t3 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200000) g;
+       CREATE TABLE public.t1 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 400000) g;
+       CREATE TABLE public.t2 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 150000) g;
+       CREATE TABLE public.t3 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 100000) g;
        CREATE TABLE public.t4 AS SELECT g AS id, now() AS at FROM generate_series(1, 150000) g;
        ALTER TABLE public.t1 ADD PRIMARY KEY (id);
        CREATE INDEX t2_v ON public.t2 (v);
@@ -58,36 +61,83 @@ describe('an interrupted dump migration', () => {
         DRIVER_SOURCE: source().uri(DB),
         DRIVER_TARGET: target().uri('postgres'),
         DRIVER_DB: DB,
-        PG_MIGRATE_COPY_SPLIT_BYTES: String(16 * 1024 * 1024),
+        DRIVER_PAUSE_AT_COPY: '1',
+        PG_MIGRATE_COPY_SPLIT_BYTES: String(32 * 1024 * 1024),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let exited = false;
+    let output = '';
     child.on('exit', () => {
       exited = true;
     });
-    // Kill once the small tables are done and the split table is part-way through its chunks.
-    for (let i = 0; i < 2400 && !exited; i++) {
-      const p = await progressRows();
-      if (p && p.big >= 2 && p.big < p.bigChunks) break;
-      await sleep(25);
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const waitUntil = async (what: string, condition: () => Promise<boolean> | boolean) => {
+      for (let i = 0; i < 2400; i++) {
+        if (await condition()) return;
+        if (exited) throw new Error(`the migration ended while waiting for ${what}: ${output}`);
+        await sleep(25);
+      }
+      throw new Error(`timed out waiting for ${what}: ${output}`);
+    };
+    // Target sessions waiting for a lock on public.big, by lock mode.
+    const waiting = async (mode: string) => {
+      const [row] = await target().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE relation = 'public.big'::regclass AND NOT granted AND mode = $1`,
+        [mode],
+        DB,
+      );
+      return row?.n ?? 0;
+    };
+    const gates: pg.Client[] = [];
+    try {
+      // The driver stops dead when the copy begins: pre-data is restored, no COPY has started.
+      await waitUntil('the copy phase', () => output.includes('paused at copy'));
+      const gate1 = await target().client(DB);
+      gates.push(gate1);
+      const gate2 = await target().client(DB);
+      gates.push(gate2);
+      // Gate 1 keeps every COPY into public.big waiting (SHARE ROW EXCLUSIVE conflicts with ROW EXCLUSIVE).
+      await gate1.query('BEGIN');
+      await gate1.query('LOCK TABLE public.big IN SHARE ROW EXCLUSIVE MODE');
+      child.stdin!.write('\n');
+      // Both workers end up waiting on public.big: every task before its chunks (public.t1 at least) committed.
+      await waitUntil('both workers to wait for public.big', async () => (await waiting('RowExclusiveLock')) === 2);
+      // Gate 2 queues behind the two waiting chunks: when gate 1 goes, exactly those two run and commit, then gate 2
+      // holds the next ones. The kill lands with 2 of public.big's chunks recorded, deterministically.
+      await gate2.query('BEGIN');
+      const locked = gate2.query('LOCK TABLE public.big IN SHARE ROW EXCLUSIVE MODE');
+      await waitUntil('gate 2 to queue', async () => (await waiting('ShareRowExclusiveLock')) === 1);
+      await gate1.query('COMMIT');
+      await locked;
+      await waitUntil('the next chunks to wait', async () => (await waiting('RowExclusiveLock')) === 2);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => (exited ? resolve(undefined) : child.on('exit', resolve)));
+    } finally {
+      if (!exited) child.kill('SIGKILL');
+      await Promise.all(gates.map((gate) => gate.end().catch(() => {})));
     }
-    expect(exited, 'the migration finished before it could be interrupted').toBe(false);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => (exited ? resolve(undefined) : child.on('exit', resolve)));
 
-    // Partial state: pre-data done, some chunks recorded, the copy not complete, and no post-data yet.
+    // Partial state: pre-data done, public.t1 and two chunks of public.big recorded, no post-data yet.
     const steps = await target().query<{ step: string }>('SELECT step FROM _pg_migrate.steps ORDER BY 1', [], DB);
     expect(steps.map((s) => s.step)).toEqual(['pre-data', 'pre-data-started']);
     const recorded = await progressRows();
-    expect(recorded?.big).toBeGreaterThanOrEqual(2);
-    expect(recorded!.big).toBeLessThan(recorded!.bigChunks);
+    expect(recorded?.big).toBe(2);
+    expect(recorded!.bigChunks).toBeGreaterThan(2);
+    const t1 = await target().query(
+      "SELECT 1 FROM _pg_migrate.copy_progress WHERE table_name = 't1' AND chunks = 1",
+      [],
+      DB,
+    );
+    expect(t1).toHaveLength(1);
     const [{ total } = { total: 0 }] = await target().query<{ total: number }>(
       'SELECT (SELECT count(*) FROM public.big) + (SELECT count(*) FROM public.t1) + (SELECT count(*) FROM public.t2) + (SELECT count(*) FROM public.t3) + (SELECT count(*) FROM public.t4) AS total',
       [],
       DB,
     );
-    expect(Number(total)).toBeLessThan(1_200_000 + 300_000 + 250_000 + 200_000 + 150_000);
+    expect(Number(total)).toBeLessThan(1_200_000 + 400_000 + 150_000 + 100_000 + 150_000);
     const indexes = await target().query("SELECT 1 FROM pg_indexes WHERE indexname = 't2_v'", [], DB);
     expect(indexes).toEqual([]);
 

@@ -1,0 +1,379 @@
+/**
+ * The state machine definition of the pg-migrate workflow, and nothing else: given what each Task state calls (the
+ * Lambda functions, the Fargate task), it builds the state graph. It creates no AWS resource, so the construct
+ * (`pg-migration-workflow.ts`) and the ASL artefact the CLI runs (`scripts/build-asl.ts`) share it.
+ *
+ * Written so that aws-local-stepfunctions 3 runs it unchanged: JSONPath only, no JSONPath filter (an empty result is
+ * an error there), no `IsPresent: false` (never matches there; `Not(IsPresent)` instead), no intrinsic in
+ * `CausePath`, no explicit `ResultPath: "$"` (written to a key named `$` there).
+ *
+ * @example
+ * ```ts
+ * const definition = buildWorkflowDefinition(this, { functions, task }, resolveDefinitionOptions(props));
+ * new sfn.StateMachine(this, 'StateMachine', { definitionBody: sfn.DefinitionBody.fromChainable(definition) });
+ * ```
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { CHECK_IDS } from '../core/checks/ids.js';
+import { ERROR_NAMES } from '../core/errors.js';
+import { type FunctionName, preCheckStateName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
+
+/** Where the ECS RunTask states run the Fargate task. */
+export interface TaskTarget {
+  /** The cluster's ARN. */
+  readonly clusterArn: string;
+  /** The task definition's ARN (with its revision). */
+  readonly taskDefinitionArn: string;
+  /** The container the overrides address. */
+  readonly containerName: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+/** What the Task states call. */
+export interface WorkflowTargets {
+  readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
+  readonly task: TaskTarget;
+}
+
+/** The timing and concurrency settings the definition carries. */
+export interface WorkflowDefinitionOptions {
+  /** The functions' timeout; each Lambda state times out 30 s later. */
+  readonly functionTimeout: Duration;
+  /** The task's heartbeat interval (`HeartbeatSeconds`). */
+  readonly heartbeat: Duration;
+  /** The longest one database's task may take (`TimeoutSeconds`). */
+  readonly taskTimeout: Duration;
+  /** The wait between two replication status polls. */
+  readonly replicationPollInterval: Duration;
+  /** A fixed Map concurrency; without it, the request's `maxConcurrency` applies. */
+  readonly databaseConcurrency?: number;
+}
+
+/** Errors retried on every Task state: only what can succeed later (core/errors.ts). */
+const TRANSIENT_ERRORS = [ERROR_NAMES.transient];
+
+/** The ECS RunTask integration that waits for the task's SendTaskSuccess / SendTaskFailure. */
+const RUN_TASK_RESOURCE = 'arn:<partition>:states:::ecs:runTask.waitForTaskToken';
+
+/** Builds the graph in `scope`. Call once per scope: state ids are the state names. */
+export function buildWorkflowDefinition(
+  scope: Construct,
+  targets: WorkflowTargets,
+  options: WorkflowDefinitionOptions,
+): sfn.IChainable {
+  return new DefinitionBuilder(scope, targets, options).build();
+}
+
+class DefinitionBuilder {
+  constructor(
+    private readonly scope: Construct,
+    private readonly targets: WorkflowTargets,
+    private readonly options: WorkflowDefinitionOptions,
+  ) {}
+
+  private lambdaState(
+    stateName: string,
+    fn: FunctionName,
+    payload: Record<string, unknown>,
+    resultPath: string,
+  ): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this.scope, stateName, {
+      stateName,
+      lambdaFunction: this.targets.functions[fn],
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      // `$` is the default: left out, because the local interpreter writes a `ResultPath: "$"` to a key named "$".
+      ...(resultPath !== '$' ? { resultPath } : {}),
+      taskTimeout: sfn.Timeout.duration(this.options.functionTimeout.plus(Duration.seconds(30))),
+    });
+    state.addRetry({
+      errors: TRANSIENT_ERRORS,
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return state;
+  }
+
+  /**
+   * One database's Fargate task (`mode` migrate or cutover), waiting for the task token. A custom state rather than
+   * `EcsRunTask`: it needs only ARNs, so the artefact can be built without a task definition; the construct grants
+   * what it calls.
+   */
+  private ecsState(stateName: string): sfn.CustomState {
+    const { task } = this.targets;
+    const state = new sfn.CustomState(this.scope, stateName, {
+      stateJson: {
+        Type: 'Task',
+        Resource: RUN_TASK_RESOURCE.replace('<partition>', Stack.of(this.scope).partition),
+        TimeoutSeconds: this.options.taskTimeout.toSeconds(),
+        HeartbeatSeconds: this.options.heartbeat.toSeconds(),
+        Parameters: {
+          Cluster: task.clusterArn,
+          TaskDefinition: task.taskDefinitionArn,
+          LaunchType: 'FARGATE',
+          PlatformVersion: 'LATEST',
+          NetworkConfiguration: {
+            AwsvpcConfiguration: {
+              Subnets: [...task.subnetIds],
+              SecurityGroups: [...task.securityGroupIds],
+              AssignPublicIp: 'DISABLED',
+            },
+          },
+          PropagateTags: 'TASK_DEFINITION',
+          Overrides: {
+            ContainerOverrides: [
+              {
+                Name: task.containerName,
+                Environment: [
+                  { Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' },
+                  // The iteration's input is exactly { mode, request, database }.
+                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($)' },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    state.addRetry({
+      errors: TRANSIENT_ERRORS,
+      interval: Duration.seconds(30),
+      maxAttempts: 3,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return state;
+  }
+
+  /** A failed DatabaseResult built from the caught error, for when no Lambda can (or should) build one. */
+  private failedResult(stateName: string): sfn.Pass {
+    return new sfn.Pass(this.scope, stateName, {
+      stateName,
+      parameters: {
+        name: sfn.JsonPath.stringAt('$.database.name'),
+        method: sfn.JsonPath.stringAt('$.database.method'),
+        status: 'failed',
+        tables: 0,
+        rows: 0,
+        bytes: 0,
+        durationMs: 0,
+        lagBytes: 0,
+        message: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+      },
+    });
+  }
+
+  private mapOverDatabases(stateName: string, mode: 'migrate' | 'cutover', itemsPath: string): sfn.Map {
+    const concurrency = this.options.databaseConcurrency;
+    return new sfn.Map(this.scope, stateName, {
+      stateName,
+      itemsPath,
+      itemSelector: {
+        mode,
+        request: sfn.JsonPath.objectAt('$.request'),
+        database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      ...(concurrency !== undefined
+        ? { maxConcurrency: concurrency }
+        : { maxConcurrencyPath: '$.request.maxConcurrency' }),
+      resultPath: '$.databases',
+    });
+  }
+
+  build(): sfn.IChainable {
+    const S = STATE_NAMES;
+    const scope = this.scope;
+    const request = sfn.JsonPath.objectAt('$.request');
+    const databases = sfn.JsonPath.listAt('$.databases');
+
+    const resolve = new tasks.LambdaInvoke(scope, S.resolveRequest, {
+      stateName: S.resolveRequest,
+      lambdaFunction: this.targets.functions.resolve,
+      // No payload: the function receives the raw execution input.
+      payloadResponseOnly: true,
+      resultPath: '$.request',
+      taskTimeout: sfn.Timeout.duration(this.options.functionTimeout.plus(Duration.seconds(30))),
+    });
+    const initialize = new sfn.Pass(scope, S.initialize, {
+      stateName: S.initialize,
+      parameters: {
+        request,
+        checks: [],
+        plan: { blocked: false, blockers: [], databases: [], checks: [] },
+        roles: [],
+        databases: [],
+      },
+    });
+
+    // check / migrate
+    const preChecks = new sfn.Parallel(scope, S.preChecks, { stateName: S.preChecks, resultPath: '$.checks' });
+    for (const id of CHECK_IDS) {
+      preChecks.branch(this.lambdaState(preCheckStateName(id), 'precheck', { check: id, request }, '$'));
+    }
+    const plan = this.lambdaState(S.plan, 'plan', { request, checks: sfn.JsonPath.listAt('$.checks') }, '$.plan');
+    const roles = this.lambdaState(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles');
+
+    const migrateDatabases = this.mapOverDatabases(S.migrateDatabases, 'migrate', '$.plan.databases');
+    const cleanup = this.lambdaState(
+      S.cleanupDatabase,
+      'cleanup',
+      {
+        request,
+        database: sfn.JsonPath.objectAt('$.database'),
+        error: sfn.JsonPath.objectAt('$.error'),
+      },
+      '$',
+    );
+    // If even the cleanup fails, the database is still reported as failed and the other databases go on.
+    cleanup.addCatch(this.failedResult(S.cleanupFailed), { errors: ['States.ALL'], resultPath: '$.cleanupError' });
+    const migrateDatabase = this.ecsState(S.migrateDatabase);
+    migrateDatabase.addCatch(cleanup, { errors: ['States.ALL'], resultPath: '$.error' });
+    migrateDatabases.itemProcessor(migrateDatabase);
+
+    // "Any database replicating?" without a JSONPath filter: an empty filter result is an error in the local
+    // interpreter, and Choice rules cannot filter. The compact JSON of the results is matched instead.
+    const summarizeDatabases = new sfn.Pass(scope, S.summarizeDatabases, {
+      stateName: S.summarizeDatabases,
+      parameters: { databasesJson: sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.databases')) },
+      resultPath: '$.summary',
+    });
+    const replicationStatus = this.lambdaState(S.replicationStatus, 'status', { request, databases }, '$.replication');
+    const applyReplicationStatus = new sfn.Pass(scope, S.applyReplicationStatus, {
+      stateName: S.applyReplicationStatus,
+      inputPath: '$.replication.databases',
+      resultPath: '$.databases',
+    });
+    const waitForSync = new sfn.Wait(scope, S.waitForSync, {
+      stateName: S.waitForSync,
+      time: sfn.WaitTime.duration(this.options.replicationPollInterval),
+    });
+
+    const cutoverDatabases = this.mapOverDatabases(S.cutoverDatabases, 'cutover', '$.databases');
+    const cutoverDatabase = this.ecsState(S.cutoverDatabase);
+    // A failed cutover must not undo the replication: the database is reported failed, the cutover can be re-run.
+    cutoverDatabase.addCatch(this.failedResult(S.cutoverFailed), { errors: ['States.ALL'], resultPath: '$.error' });
+    const keepDatabase = new sfn.Pass(scope, S.keepDatabase, { stateName: S.keepDatabase, outputPath: '$.database' });
+    cutoverDatabases.itemProcessor(
+      new sfn.Choice(scope, S.routeCutoverDatabase, { stateName: S.routeCutoverDatabase })
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.database.method', 'replication'),
+            sfn.Condition.or(
+              // Not(IsPresent) rather than IsPresent: false, which the local interpreter never matches.
+              sfn.Condition.not(sfn.Condition.isPresent('$.database.status')),
+              sfn.Condition.stringEquals('$.database.status', 'replicating'),
+            ),
+          ),
+          cutoverDatabase,
+        )
+        .otherwise(keepDatabase),
+    );
+
+    const verify = this.lambdaState(S.verify, 'verify', { request, databases }, '$.databases');
+    const discover = this.lambdaState(S.discover, 'discover', { request }, '$.discovered');
+    const useDiscovered = new sfn.Pass(scope, S.useDiscovered, {
+      stateName: S.useDiscovered,
+      inputPath: '$.discovered.databases',
+      resultPath: '$.databases',
+    });
+    const abort = this.lambdaState(S.abort, 'abort', { request }, '$.databases');
+
+    const report = this.lambdaState(
+      S.report,
+      'report',
+      {
+        action: sfn.JsonPath.stringAt('$.request.action'),
+        request,
+        checks: sfn.JsonPath.listAt('$.checks'),
+        plan: sfn.JsonPath.objectAt('$.plan'),
+        roles: sfn.JsonPath.listAt('$.roles'),
+        databases,
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+      '$.result',
+    );
+    const succeeded = new sfn.Succeed(scope, S.succeeded, { stateName: S.succeeded, outputPath: '$.result.report' });
+    const runFailed = new sfn.Fail(scope, S.runFailed, {
+      stateName: S.runFailed,
+      error: RUN_FAILED_ERROR,
+      // The Report Lambda serializes the cause: States.JsonToString is mis-escaped by the local interpreter.
+      causePath: '$.result.cause',
+    });
+    const unknownAction = new sfn.Fail(scope, S.unknownAction, {
+      stateName: S.unknownAction,
+      error: ERROR_NAMES.badInput,
+      cause: 'unknown action (expected check, migrate, status, cutover or abort)',
+    });
+
+    const action = (name: string) => sfn.Condition.stringEquals('$.request.action', name);
+
+    report.next(
+      new sfn.Choice(scope, S.routeReport, { stateName: S.routeReport })
+        .when(sfn.Condition.booleanEquals('$.result.report.ok', true), succeeded)
+        .otherwise(runFailed),
+    );
+    verify.next(report);
+    abort.next(report);
+
+    cutoverDatabases.next(
+      new sfn.Choice(scope, S.routeAfterCutover, { stateName: S.routeAfterCutover })
+        .when(action('cutover'), report)
+        .otherwise(verify),
+    );
+    const routeCutover = new sfn.Choice(scope, S.routeCutover, { stateName: S.routeCutover })
+      .when(sfn.Condition.booleanEquals('$.request.cutover', true), cutoverDatabases)
+      .otherwise(verify);
+
+    replicationStatus
+      .next(applyReplicationStatus)
+      .next(
+        new sfn.Choice(scope, S.routeSync, { stateName: S.routeSync })
+          .when(action('status'), report)
+          .when(sfn.Condition.booleanEquals('$.replication.allInSync', true), routeCutover)
+          .otherwise(waitForSync.next(replicationStatus)),
+      );
+    migrateDatabases
+      .next(summarizeDatabases)
+      .next(
+        new sfn.Choice(scope, S.routeReplicating, { stateName: S.routeReplicating })
+          .when(sfn.Condition.stringMatches('$.summary.databasesJson', '*"status":"replicating"*'), replicationStatus)
+          .otherwise(routeCutover),
+      );
+    roles.next(migrateDatabases);
+    preChecks
+      .next(plan)
+      .next(
+        new sfn.Choice(scope, S.routePlan, { stateName: S.routePlan })
+          .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.plan.blocked', true), action('check')), report)
+          .otherwise(
+            new sfn.Choice(scope, S.routeRoles, { stateName: S.routeRoles })
+              .when(sfn.Condition.booleanEquals('$.request.roles', false), migrateDatabases)
+              .otherwise(roles),
+          ),
+      );
+    discover
+      .next(useDiscovered)
+      .next(
+        new sfn.Choice(scope, S.routeDiscovered, { stateName: S.routeDiscovered })
+          .when(action('status'), replicationStatus)
+          .otherwise(cutoverDatabases),
+      );
+
+    return resolve.next(initialize).next(
+      new sfn.Choice(scope, S.routeAction, { stateName: S.routeAction })
+        .when(sfn.Condition.or(action('check'), action('migrate')), preChecks)
+        .when(sfn.Condition.or(action('status'), action('cutover')), discover)
+        .when(action('abort'), abort)
+        .otherwise(unknownAction),
+    );
+  }
+}

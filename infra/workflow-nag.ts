@@ -1,0 +1,89 @@
+/**
+ * The cdk-nag (AwsSolutions) findings on what the workflow creates that stand by design, each acknowledged on the
+ * construct it concerns, with the reason it stands. Anything else cdk-nag finds fails the synth.
+ */
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+
+/** The parts of the workflow with acknowledged findings. */
+export interface AcknowledgedParts {
+  /** The construct the allowed-secret patterns are acknowledged on (the workflow). */
+  readonly workflow: Construct;
+  readonly functions: readonly lambda.IFunction[];
+  /** The function that reads CloudWatch metrics for the disk-space check. */
+  readonly precheckFunction: lambda.IFunction;
+  readonly taskDefinition: ecs.TaskDefinition;
+  readonly stateMachine: sfn.StateMachine;
+  /** The deployer's secret ARN patterns (`allowedSecretArns`). */
+  readonly allowedSecretArns: readonly string[];
+}
+
+/** Acknowledges the findings that stand by design. */
+export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
+  const patterns = parts.allowedSecretArns.filter((arn) => /[*?]/.test(arn));
+  if (patterns.length > 0) {
+    Validations.of(parts.workflow).acknowledge(
+      ...patterns.map((arn) => ({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason:
+          'allowedSecretArns: the deployer chose this secret ARN pattern for request-supplied secrets (read only).',
+      })),
+    );
+  }
+  Validations.of(parts.precheckFunction).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'cloudwatch:GetMetricData / GetMetricStatistics support no resource-level permissions; they read RDS FreeStorageSpace for the disk-space check.',
+  });
+  for (const fn of parts.functions) {
+    Validations.of(fn).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS managed basic execution policy only lets the function write its own logs.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'The AWS managed VPC access policy only manages the ENIs a function in a VPC needs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments / PutTelemetryRecords support no resource-level permissions (active tracing).',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Node.js 22 is the runtime the project targets and tests (the task image runs node:22 too); both move together.',
+      },
+    );
+  }
+  Validations.of(parts.taskDefinition).acknowledge(
+    {
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The container environment holds only non-secret settings (sslmode, log level, plain-URI switch); credentials come from Secrets Manager at run time.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'The execution role needs ecr:GetAuthorizationToken, which supports no resource-level permissions.',
+    },
+  );
+  const stack = Stack.of(parts.stateMachine);
+  const logicalId = (construct: Construct): string => {
+    const child = construct.node.defaultChild;
+    if (!(child instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+    return stack.getLogicalId(child);
+  };
+  Validations.of(parts.stateMachine).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery (logging ALL) support no resource-level permissions.',
+    },
+    ...parts.functions.map((fn) => ({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`,
+      reason: 'lambda:InvokeFunction on the versions and aliases of this one function only.',
+    })),
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * The props of {@link PgMigrationWorkflow} (readonly, flat, every optional prop with its `@default`), their
+ * defaults in one place, and their validation at construction time.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { parseRequest } from '../core/request.js';
+import type { WorkflowDefinitionOptions } from './workflow-definition.js';
+
+/** TLS modes a deployment may default to (`PGSSLMODE` for connection strings that name none). */
+export type DefaultSslMode = 'require' | 'verify-ca' | 'verify-full' | 'prefer';
+
+/** An EventBridge Scheduler schedule that starts an execution with a fixed input. */
+export interface PgMigrationSchedule {
+  /** Construct id of the schedule, e.g. `NightlyCheck` (stable: changing it replaces the schedule). */
+  readonly id: string;
+  /** When to run, e.g. `ScheduleExpression.cron({ hour: '2', minute: '0' })`. */
+  readonly schedule: scheduler.ScheduleExpression;
+  /**
+   * The execution input: a request (`core/request.ts`), validated at synth. Use `{ secretArn }` connection refs:
+   * the input is stored in the schedule and visible in the console, so it must never hold a credential.
+   */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** @default - no description */
+  readonly description?: string;
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+export interface PgMigrationWorkflowProps {
+  /** The VPC the Lambdas and the Fargate task run in; it must reach both PostgreSQL servers and AWS APIs. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the Lambdas and the task (private, with egress to Secrets Manager, Step Functions, ECR, Logs).
+   * @default - the VPC's PRIVATE_WITH_EGRESS subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /** @default - a new cluster in `vpc` with Container Insights */
+  readonly cluster?: ecs.ICluster;
+  /**
+   * The source server's secret (RDS secret JSON, JSON `{ uri }`, or a URI string). Functions and task may read it.
+   * @default - none: requests must use secrets allowed by `allowedSecretArns`
+   */
+  readonly sourceSecret?: secretsmanager.ISecret;
+  /** The target server's secret (same formats). @default - none */
+  readonly targetSecret?: secretsmanager.ISecret;
+  /**
+   * Further secret ARNs (patterns allowed, e.g. `arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-migrate/*`)
+   * that requests may name. Trade-off: any execution can then read any matching secret, so keep the pattern to a
+   * prefix reserved for migration credentials. Secrets encrypted with a customer key also need `kms:Decrypt`,
+   * which this does not grant.
+   * @default - none: only `sourceSecret` and `targetSecret`
+   */
+  readonly allowedSecretArns?: readonly string[];
+  /**
+   * Accept `{ uri }` connection refs (credentials in the execution input, visible in the console and history).
+   * For test deployments only. When true, the state machine log leaves out execution data.
+   * @default false
+   */
+  readonly allowPlainUris?: boolean;
+  /**
+   * `PGSSLMODE` for connections whose secret or string names no sslmode.
+   * @default 'require'
+   */
+  readonly defaultSslMode?: DefaultSslMode;
+  /**
+   * Databases migrated at the same time. When set, it overrides the request's `maxConcurrency`.
+   * @default - the request's `maxConcurrency` (default 2)
+   */
+  readonly databaseConcurrency?: number;
+  /** Fargate task CPU units (256 … 16384). @default 2048 */
+  readonly taskCpu?: number;
+  /** Fargate task memory, MiB (must fit `taskCpu`). @default 4096 */
+  readonly taskMemoryMiB?: number;
+  /** The task must send a heartbeat within this interval, or the state fails with `States.HeartbeatTimeout`. @default Duration.minutes(5) */
+  readonly heartbeat?: Duration;
+  /** The longest one database may take (migrate or cutover task). @default Duration.hours(24) */
+  readonly taskTimeout?: Duration;
+  /** Timeout of every Lambda function (and of its state, plus 30 s). @default Duration.minutes(5) */
+  readonly functionTimeout?: Duration;
+  /** Wait between two replication status polls. @default Duration.minutes(5) */
+  readonly replicationPollInterval?: Duration;
+  /** Schedules that start executions with a fixed input (e.g. a nightly `check`). @default - none */
+  readonly schedules?: readonly PgMigrationSchedule[];
+  /** Where the failed-executions alarm notifies. @default - the alarm has no action */
+  readonly alarmTopic?: sns.ITopic;
+  /** Retention of the state machine's, the functions' and the task's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default - a name generated by CloudFormation */
+  readonly stateMachineName?: string;
+}
+
+/** The defaults of the optional props (one place; the TSDoc `@default`s above say the same). */
+export const WORKFLOW_DEFAULTS = {
+  defaultSslMode: 'require',
+  taskCpu: 2048,
+  taskMemoryMiB: 4096,
+  heartbeat: Duration.minutes(5),
+  taskTimeout: Duration.hours(24),
+  functionTimeout: Duration.minutes(5),
+  replicationPollInterval: Duration.minutes(5),
+  logRetention: logs.RetentionDays.ONE_MONTH,
+} as const satisfies Partial<Record<keyof PgMigrationWorkflowProps, unknown>>;
+
+/** The definition's settings from the props (defaults filled). */
+export function definitionOptions(
+  props: Pick<
+    PgMigrationWorkflowProps,
+    'functionTimeout' | 'heartbeat' | 'taskTimeout' | 'replicationPollInterval' | 'databaseConcurrency'
+  >,
+): WorkflowDefinitionOptions {
+  return {
+    functionTimeout: props.functionTimeout ?? WORKFLOW_DEFAULTS.functionTimeout,
+    heartbeat: props.heartbeat ?? WORKFLOW_DEFAULTS.heartbeat,
+    taskTimeout: props.taskTimeout ?? WORKFLOW_DEFAULTS.taskTimeout,
+    replicationPollInterval: props.replicationPollInterval ?? WORKFLOW_DEFAULTS.replicationPollInterval,
+    ...(props.databaseConcurrency !== undefined ? { databaseConcurrency: props.databaseConcurrency } : {}),
+  };
+}
+
+/** Every problem with the props at once, or none. */
+export function propsProblems(props: PgMigrationWorkflowProps): string[] {
+  const problems: string[] = [];
+  const concurrency = props.databaseConcurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 40))
+    problems.push('databaseConcurrency must be an integer from 1 to 40');
+  for (const schedule of props.schedules ?? []) {
+    try {
+      const request = parseRequest(schedule.input);
+      if (props.allowPlainUris !== true && ('uri' in request.source || 'uri' in request.target))
+        problems.push(`schedule ${schedule.id}: plain URIs are not allowed (use { secretArn })`);
+    } catch (err) {
+      problems.push(`schedule ${schedule.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  for (const arn of props.allowedSecretArns ?? []) {
+    if (!/^arn:aws[a-z-]*:secretsmanager:[^:]*:[^:]*:secret:.+/.test(arn))
+      problems.push(`allowedSecretArns: ${arn} is not a Secrets Manager secret ARN (pattern)`);
+  }
+  return problems;
+}
+
+/** Throws one error naming every problem with the props. */
+export function validateProps(props: PgMigrationWorkflowProps): void {
+  const problems = propsProblems(props);
+  if (problems.length > 0) throw new Error(`PgMigrationWorkflow: ${problems.join('; ')}`);
+}

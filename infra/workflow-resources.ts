@@ -1,0 +1,177 @@
+/**
+ * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
+ * handler module), the Fargate task definition, and the secret grants. The construct composes them.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { FunctionName } from './state-names.js';
+
+/** The PostgreSQL client tools major in the task image (tasks/Dockerfile `ARG PG_MAJOR`). */
+export const TASK_IMAGE_PG_MAJOR = 17;
+
+/** The task's container name (ECS container overrides refer to it). */
+export const TASK_CONTAINER_NAME = 'pg-migrate';
+
+/** The repository root (infra/ is one level down): entries and the task's Docker build context. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Construct ids of the functions (stable: they name the logical ids of the functions). */
+export const FUNCTION_IDS: Readonly<Record<FunctionName, string>> = {
+  resolve: 'ResolveFunction',
+  precheck: 'PreCheckFunction',
+  plan: 'PlanFunction',
+  roles: 'RolesFunction',
+  cleanup: 'CleanupFunction',
+  status: 'StatusFunction',
+  discover: 'DiscoverFunction',
+  abort: 'AbortFunction',
+  verify: 'VerifyFunction',
+  report: 'ReportFunction',
+};
+
+/** Functions that only parse or compute and never connect to a server: no secret access. */
+export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan']);
+
+/** The secrets a function or the task may read. */
+export interface SecretAccess {
+  readonly sourceSecret?: secretsmanager.ISecret;
+  readonly targetSecret?: secretsmanager.ISecret;
+  readonly allowedSecretArns?: readonly string[];
+}
+
+/** Secret read access for a function or the task role: the given secrets and the allowed patterns. */
+export function grantSecrets(grantee: iam.IGrantable, access: SecretAccess): void {
+  access.sourceSecret?.grantRead(grantee);
+  access.targetSecret?.grantRead(grantee);
+  const patterns = access.allowedSecretArns ?? [];
+  if (patterns.length > 0) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [...patterns],
+      }),
+    );
+  }
+}
+
+/** An egress-only security group (allow it into both PostgreSQL servers' security groups). */
+export function createSecurityGroup(
+  scope: Construct,
+  id: string,
+  vpc: ec2.IVpc,
+  description: string,
+): ec2.SecurityGroup {
+  return new ec2.SecurityGroup(scope, id, { vpc, description, allowAllOutbound: true });
+}
+
+/** What every function shares. */
+export interface FunctionSettings {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly retention: logs.RetentionDays;
+}
+
+/** The Lambda function running `lambdas/<name>.ts`, bundled by esbuild (ESM, Node 22, arm64), in the VPC. */
+export function createFunction(scope: Construct, name: FunctionName, settings: FunctionSettings): NodejsFunction {
+  const id = FUNCTION_IDS[name];
+  return new NodejsFunction(scope, id, {
+    entry: join(ROOT, 'lambdas', `${name}.ts`),
+    handler: 'handler',
+    projectRoot: ROOT,
+    depsLockFilePath: join(ROOT, 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: 512,
+    timeout: settings.timeout,
+    tracing: lambda.Tracing.ACTIVE,
+    vpc: settings.vpc,
+    vpcSubnets: settings.subnets,
+    securityGroups: [settings.securityGroup],
+    environment: { ...settings.environment, NODE_OPTIONS: '--enable-source-maps' },
+    logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: settings.retention }),
+    bundling: {
+      format: OutputFormat.ESM,
+      target: 'node22',
+      sourceMap: true,
+      mainFields: ['module', 'main'],
+      // pg and friends are CommonJS and require() Node built-ins: give the ESM bundle a require().
+      banner:
+        "import { createRequire as __pgmCreateRequire } from 'node:module';const require = __pgmCreateRequire(import.meta.url);",
+      externalModules: ['@aws-sdk/*', 'pg-native'],
+    },
+  });
+}
+
+/** The task definition's settings. */
+export interface TaskSettings {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly retention: logs.RetentionDays;
+}
+
+/** The Fargate task definition: one container built from tasks/Dockerfile, logging to its own log group. */
+export function createTaskDefinition(scope: Construct, settings: TaskSettings): ecs.FargateTaskDefinition {
+  const taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
+    cpu: settings.cpu,
+    memoryLimitMiB: settings.memoryMiB,
+    runtimePlatform: {
+      cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+    },
+  });
+  taskDefinition.addContainer('Container', {
+    containerName: TASK_CONTAINER_NAME,
+    image: ecs.ContainerImage.fromAsset(ROOT, {
+      file: 'tasks/Dockerfile',
+      platform: Platform.LINUX_AMD64,
+      // The build context is the repository root, but the image needs only these two files.
+      exclude: ['**', '!tasks/Dockerfile', '!dist/task.mjs'],
+    }),
+    logging: ecs.LogDrivers.awsLogs({
+      streamPrefix: 'task',
+      logGroup: new logs.LogGroup(scope, 'TaskLogs', { retention: settings.retention }),
+    }),
+    environment: { ...settings.environment },
+    essential: true,
+  });
+  return taskDefinition;
+}
+
+/**
+ * What the state machine's role needs to run the task (the ECS state is a custom state, so nothing is granted for
+ * it automatically): RunTask on this task definition in this cluster, and PassRole of its two roles to ECS tasks.
+ */
+export function grantRunTask(grantee: iam.IGrantable, taskDefinition: ecs.TaskDefinition, cluster: ecs.ICluster): void {
+  const principal = grantee.grantPrincipal;
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ecs:RunTask'],
+      resources: [taskDefinition.taskDefinitionArn],
+      conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+    }),
+  );
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [
+        taskDefinition.taskRole.roleArn,
+        ...(taskDefinition.executionRole ? [taskDefinition.executionRole.roleArn] : []),
+      ],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }),
+  );
+}
