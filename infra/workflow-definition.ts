@@ -18,9 +18,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { CHECK_IDS } from '../core/checks/ids.js';
 import { ERROR_NAMES } from '../core/errors.js';
-import { type FunctionName, preCheckStateName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
+import { type FunctionName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
 
 /** Where the ECS RunTask states run the Fargate task. */
 export interface TaskTarget {
@@ -214,12 +213,56 @@ class DefinitionBuilder {
       },
     });
 
-    // check / migrate
-    const preChecks = new sfn.Parallel(scope, S.preChecks, { stateName: S.preChecks, resultPath: '$.checks' });
-    for (const id of CHECK_IDS) {
-      preChecks.branch(this.lambdaState(preCheckStateName(id), 'precheck', { check: id, request }, '$'));
-    }
-    const plan = this.lambdaState(S.plan, 'plan', { request, checks: sfn.JsonPath.listAt('$.checks') }, '$.plan');
+    // check / migrate: the pre-checks spend sessions by plan (docs/CHECKS.md): server-level facts once, on one
+    // session per server; then each selected database on one source and one target session, at most the request's
+    // session budget at a time; then the plan merges both.
+    const serverChecks = this.lambdaState(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks');
+    const databaseChecks = new sfn.Map(scope, S.databaseChecks, {
+      stateName: S.databaseChecks,
+      itemsPath: '$.serverChecks.databases',
+      itemSelector: {
+        phase: 'database',
+        request,
+        database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        shared: sfn.JsonPath.objectAt('$.serverChecks.shared'),
+      },
+      maxConcurrencyPath: '$.serverChecks.concurrency',
+      resultPath: '$.databaseChecks',
+    });
+    databaseChecks.itemProcessor(
+      this.lambdaState(
+        S.databaseCheck,
+        'precheck',
+        {
+          phase: 'database',
+          request,
+          database: sfn.JsonPath.objectAt('$.database'),
+          shared: sfn.JsonPath.objectAt('$.shared'),
+        },
+        '$',
+      ),
+    );
+    const plan = this.lambdaState(
+      S.plan,
+      'plan',
+      {
+        request,
+        serverChecks: sfn.JsonPath.listAt('$.serverChecks.results'),
+        databaseChecks: sfn.JsonPath.listAt('$.databaseChecks'),
+      },
+      '$.plan',
+    );
+    // The facts and per-database results are in the plan now (plan.checks, merged): the report reads them there.
+    const keepPlan = new sfn.Pass(scope, S.keepPlan, {
+      stateName: S.keepPlan,
+      parameters: {
+        request,
+        checks: [],
+        plan: sfn.JsonPath.objectAt('$.plan'),
+        roles: sfn.JsonPath.listAt('$.roles'),
+        databases,
+      },
+    });
     const roles = this.lambdaState(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles');
 
     const migrateDatabases = this.mapOverDatabases(S.migrateDatabases, 'migrate', '$.plan.databases');
@@ -349,8 +392,10 @@ class DefinitionBuilder {
           .otherwise(routeCutover),
       );
     roles.next(migrateDatabases);
-    preChecks
+    serverChecks
+      .next(databaseChecks)
       .next(plan)
+      .next(keepPlan)
       .next(
         new sfn.Choice(scope, S.routePlan, { stateName: S.routePlan })
           .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.plan.blocked', true), action('check')), report)
@@ -370,7 +415,7 @@ class DefinitionBuilder {
 
     return resolve.next(initialize).next(
       new sfn.Choice(scope, S.routeAction, { stateName: S.routeAction })
-        .when(sfn.Condition.or(action('check'), action('migrate')), preChecks)
+        .when(sfn.Condition.or(action('check'), action('migrate')), serverChecks)
         .when(sfn.Condition.or(action('status'), action('cutover')), discover)
         .when(action('abort'), abort)
         .otherwise(unknownAction),

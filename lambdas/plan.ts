@@ -1,4 +1,9 @@
-/** `Plan`: `{ request, checks }` → the {@link Plan} (per database the method; the blockers). Pure. */
+/**
+ * `Plan`: the pre-checks' results → the {@link Plan} (per database the method; the blockers). Pure. Takes the two
+ * phases' results (`serverChecks` from ServerChecks, `databaseChecks` from the DatabaseChecks Map), merged here
+ * (core/checks/index.ts `mergeCheckResults`), or results already grouped per check (`checks`).
+ */
+import { mergeCheckResults } from '../core/checks/index.js';
 import { buildPlan, type Plan } from '../core/plan.js';
 import type { CheckResult } from '../core/report.js';
 import { parseRequest } from '../core/request.js';
@@ -8,12 +13,16 @@ const logger = powertoolsLogger();
 
 export interface PlanEvent {
   readonly request: unknown;
-  readonly checks: readonly (readonly CheckResult[])[];
+  readonly serverChecks?: readonly CheckResult[];
+  readonly databaseChecks?: readonly (readonly CheckResult[])[];
+  readonly checks?: readonly (readonly CheckResult[])[];
 }
 
 export function handler(event: PlanEvent): Promise<Plan> {
   return Promise.resolve().then(() => {
-    const plan = buildPlan(parseRequest(event.request), event.checks);
+    const request = parseRequest(event.request);
+    const checks = event.checks ?? mergeCheckResults([event.serverChecks ?? [], ...(event.databaseChecks ?? [])]);
+    const plan = buildPlan(request, checks);
     logger.info('plan built', {
       blocked: plan.blocked,
       blockers: plan.blockers.map((b) => b.id),
