@@ -166,12 +166,14 @@ export function mergeCheckResults(
   ids: readonly CheckId[] = CHECK_IDS,
 ): CheckResult[][] {
   const all = parts.flat();
-  return ids.map((id) =>
-    compactPasses(
-      id,
-      all.filter((r) => r.id === id),
-    ),
-  );
+  return ids.map((id) => {
+    let results = all.filter((r) => r.id === id);
+    // The selection's summary pass stands only when no selected database failed (the plan reads it as "go").
+    if (id === 'source-databases' && results.some((r) => r.status === 'fail')) {
+      results = results.filter((r) => r.status !== 'pass');
+    }
+    return compactPasses(id, results);
+  });
 }
 
 /** Runs the checks `ids` in this process: both phases, the database phase `sessionBudget` databases at a time. */

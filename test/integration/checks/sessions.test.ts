@@ -10,7 +10,10 @@ import { useCluster } from '../../support/vitest.js';
 import { contextFor, requestFor } from './support.js';
 
 const source = useCluster({ version: 15, settings: SESSION_LOGGING });
-const target = useCluster({ version: 16, settings: SESSION_LOGGING });
+const target = useCluster({
+  version: 16,
+  settings: { ...SESSION_LOGGING, max_logical_replication_workers: 16, max_worker_processes: 24 },
+});
 const TENANTS = Array.from({ length: 12 }, (_, i) => `tenant_${String(i + 1).padStart(2, '0')}`);
 
 describe('pre-check sessions', () => {
