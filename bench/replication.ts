@@ -63,7 +63,7 @@ async function native(source: TestCluster, target: TestCluster): Promise<number>
   await target.createDatabase(db);
   pgbench(target, db, 'dtp'); // the schema first: tables and primary keys, no data
   await source.query('CREATE PUBLICATION bench_native FOR ALL TABLES', [], DB);
-  const conninfo = subscriptionConninfo(parseConnectionString(source.uri(DB)), DB);
+  const conninfo = subscriptionConninfo(parseConnectionString(source.uri(DB)), DB, { sslmode: 'prefer' });
   const started = Date.now();
   await target.query(
     `CREATE SUBSCRIPTION bench_native CONNECTION '${conninfo.replace(/'/g, "''")}' PUBLICATION bench_native WITH (copy_data = true)`,

@@ -55,6 +55,16 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     help: 'sessions open at once on each server during the pre-checks (default 10)',
   },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
+  'subscription-sslmode': {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: "sslmode of the subscription's connection to the source (default: the source's, at most require)",
+  },
+  'subscription-sslrootcert': {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: "CA for the subscription's connection: a path on the target server, or system",
+  },
   'replica-identity-full': {
     type: 'boolean',
     commands: ['check', 'migrate'],
@@ -209,6 +219,8 @@ export function requestOptions(
   set('maxConcurrency', int('max-concurrency'));
   set('sessionBudget', int('session-budget'));
   if (values['no-roles'] === true) request.roles = false;
+  set('subscriptionSslmode', str('subscription-sslmode'));
+  set('subscriptionSslrootcert', str('subscription-sslrootcert'));
   if (values['replica-identity-full'] === true) request.replicaIdentityFull = true;
   if (values.cutover === true) request.cutover = true;
   if (values.checksums === true) request.checksums = true;

@@ -18,9 +18,13 @@ export type Outcome =
 
 export const EXIT = { ok: 0, failed: 1, stoppedBeforeWriting: 2, interrupted: 130 } as const;
 
-/** True when the report says nothing was written: a blocked plan (a failing check, no database attempted). */
+/**
+ * True when the report says nothing was written: a blocked plan (a failing check, no database attempted), or a
+ * request that was rejected (a step failed with PgMigrate.BadInput / PgMigrate.Blocked).
+ */
 export function stoppedBeforeWriting(report: Report): boolean {
   if (report.ok) return false;
+  if (report.error) return report.error.name === ERROR_NAMES.badInput || report.error.name === ERROR_NAMES.blocked;
   if (report.action === 'check') return true;
   const blockedByCheck = report.checks.some((c) => c.status === 'fail');
   const nothingAttempted = report.databases.every((d) => d.status === 'skipped');
@@ -71,14 +75,18 @@ export function outcomeFromOutput(output: unknown): Outcome {
   return { kind: 'error', error: 'PgMigrate.NoReport', cause: 'the execution succeeded but returned no report' };
 }
 
-/** The outcome of an execution that failed with `error` / `cause` (a RunFailed cause is the report JSON). */
+/**
+ * The outcome of an execution that failed with `error` / `cause`. Every run the workflow ends on purpose carries its
+ * report as the cause (RunFailed, RunErrored, ReportFailed); other failures (States.DataLimitExceeded, an abort)
+ * have none.
+ */
 export function outcomeFromFailure(error: string, cause: string): Outcome {
-  if (error === RUN_FAILED_ERROR) {
+  if (cause.trimStart().startsWith('{')) {
     try {
       const report: unknown = JSON.parse(cause);
       if (isReport(report)) return { kind: 'report', report };
     } catch {
-      // fall through: a RunFailed without a readable report
+      // fall through: not a report
     }
   }
   return { kind: 'error', error, cause: causeMessage(cause) };

@@ -243,7 +243,7 @@ export const TARGET_CONTENT_SQL = `
                   WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                     AND s.subname LIKE 'pg\\_migrate%') AS subscriptions`;
 
-/** Reads {@link TARGET_CONTENT_SQL} on a session of the target database. */
+/** Reads {@link TARGET_CONTENT_SQL} on a session of a target database (or of any database: its user objects). */
 export async function readTargetContent(client: pg.Client): Promise<TargetContent> {
   const { rows } = await client.query<{
     objects: number;
@@ -313,7 +313,7 @@ export const DATABASE_ACCESS_SQL = `
                                           FROM pg_catalog.pg_proc p
                                          WHERE p.pronamespace = x.extnamespace AND p.proname = ANY ($1::text[])), false)
                      FROM pg_catalog.pg_extension x WHERE x.extname = 'aiven_extras'), false) AS aiven_usable,
-         coalesce((SELECT array_agg(DISTINCT o.schema ORDER BY o.schema) FROM (
+         coalesce((SELECT array_agg(DISTINCT o.schema::text ORDER BY o.schema::text) FROM (
              SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${USER_RELATION_SQL} AND n.nspname <> '${OWN_SCHEMA}'
              UNION ALL

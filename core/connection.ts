@@ -2,26 +2,37 @@
  * Connection specs and sessions. A spec comes from a libpq URI or key=value string; `withClient` opens a session
  * with `search_path` pinned, an `application_name`, and connect / statement timeouts, and always closes it.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { InputError, registerSecret, scrub } from './errors.js';
+import {
+  CHANNEL_BINDINGS,
+  type ChannelBinding,
+  describeTlsFailure,
+  mayFallBack,
+  nodeTlsOptions,
+  SSL_MODES,
+  type SslMode,
+  type TlsAttempt,
+  type TlsSettings,
+  tlsAttempts,
+  tlsEnv,
+  tlsProblems,
+} from './tls.js';
 
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export type { ChannelBinding, SslMode } from './tls.js';
 
-/** A parsed connection: never log it whole (it holds the password); use {@link describeServer}. */
-export interface ConnectionSpec {
+/**
+ * A parsed connection: never log it whole (it holds the password); use {@link describeServer}. The TLS fields
+ * (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`, `channelBinding`) mean what they mean to libpq (core/tls.ts).
+ */
+export interface ConnectionSpec extends TlsSettings {
   readonly host: string;
   readonly port: number;
   readonly user: string;
   readonly password?: string;
   /** The database the tool connects to first (and the default for server-level queries). */
   readonly database: string;
-  readonly sslmode: SslMode;
-  /** Path to a CA bundle (sslrootcert) for verify-ca / verify-full. */
-  readonly sslrootcert?: string;
 }
-
-const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 function parseKeyValue(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -92,8 +103,15 @@ export function parseConnectionString(text: string, label = 'connection'): Conne
   if (host.startsWith('/')) throw new InputError(`${label}: Unix-domain sockets are not supported; use a TCP host`);
   const user = fields.get('user');
   if (!user) throw new InputError(`${label}: no user given; add user=… or postgres://USER@…`);
-  const sslmode = (fields.get('sslmode') ?? 'prefer') as SslMode;
+  const sslrootcert = fields.get('sslrootcert');
+  // As in libpq 16+: sslrootcert=system makes verify-full the default.
+  const sslmode = (fields.get('sslmode') ?? (sslrootcert === 'system' ? 'verify-full' : 'prefer')) as SslMode;
   if (!SSL_MODES.includes(sslmode)) throw new InputError(`${label}: invalid sslmode ${JSON.stringify(sslmode)}`);
+  const channelBinding = fields.get('channel_binding') as ChannelBinding | undefined;
+  if (channelBinding !== undefined && !CHANNEL_BINDINGS.includes(channelBinding))
+    throw new InputError(
+      `${label}: invalid channel_binding ${JSON.stringify(channelBinding)}; use disable, prefer or require`,
+    );
   const known = new Set([
     'host',
     'port',
@@ -102,20 +120,32 @@ export function parseConnectionString(text: string, label = 'connection'): Conne
     'dbname',
     'sslmode',
     'sslrootcert',
+    'sslcert',
+    'sslkey',
+    'channel_binding',
     'connect_timeout',
     'application_name',
   ]);
   const unknown = [...fields.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) throw new InputError(`${label}: unsupported connection parameter(s): ${unknown.join(', ')}`);
-  const sslrootcert = fields.get('sslrootcert');
+  const sslcert = fields.get('sslcert');
+  const sslkey = fields.get('sslkey');
+  const tls: TlsSettings = {
+    sslmode,
+    ...(sslrootcert !== undefined ? { sslrootcert } : {}),
+    ...(sslcert !== undefined ? { sslcert } : {}),
+    ...(sslkey !== undefined ? { sslkey } : {}),
+    ...(channelBinding !== undefined ? { channelBinding } : {}),
+  };
+  const problems = tlsProblems(tls, label);
+  if (problems.length > 0) throw new InputError(problems);
   return {
     host,
     port,
     user,
     ...(password !== undefined ? { password } : {}),
     database: fields.get('dbname') ?? user,
-    sslmode,
-    ...(sslrootcert !== undefined ? { sslrootcert } : {}),
+    ...tls,
   };
 }
 
@@ -129,13 +159,16 @@ export function toUri(spec: ConnectionSpec, database = spec.database): string {
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   const auth = `${encodeURIComponent(spec.user)}${spec.password !== undefined ? `:${encodeURIComponent(spec.password)}` : ''}`;
   const params = new URLSearchParams({ sslmode: spec.sslmode });
-  if (spec.sslrootcert) params.set('sslrootcert', spec.sslrootcert);
+  if (spec.sslrootcert !== undefined) params.set('sslrootcert', spec.sslrootcert);
+  if (spec.sslcert !== undefined) params.set('sslcert', spec.sslcert);
+  if (spec.sslkey !== undefined) params.set('sslkey', spec.sslkey);
+  if (spec.channelBinding !== undefined) params.set('channel_binding', spec.channelBinding);
   return `postgresql://${auth}@${host}:${spec.port}/${encodeURIComponent(database)}?${params.toString()}`;
 }
 
 /**
  * libpq environment variables for a child process (pg_dump, pg_restore, psql): the password travels in the
- * environment, never in argv.
+ * environment, never in argv; the TLS settings are the ones the node-postgres sessions use (core/tls.ts).
  */
 export function libpqEnv(spec: ConnectionSpec, database = spec.database): Record<string, string> {
   const env: Record<string, string> = {
@@ -143,12 +176,11 @@ export function libpqEnv(spec: ConnectionSpec, database = spec.database): Record
     PGPORT: String(spec.port),
     PGUSER: spec.user,
     PGDATABASE: database,
-    PGSSLMODE: spec.sslmode,
+    ...tlsEnv(spec),
     PGAPPNAME: 'pg-migrate',
     PGCONNECT_TIMEOUT: '10',
   };
   if (spec.password !== undefined) env.PGPASSWORD = spec.password;
-  if (spec.sslrootcert) env.PGSSLROOTCERT = spec.sslrootcert;
   return env;
 }
 
@@ -165,34 +197,23 @@ export interface SessionOptions {
   readonly replication?: boolean;
 }
 
-function sslConfig(spec: ConnectionSpec): pg.ClientConfig['ssl'] {
-  switch (spec.sslmode) {
-    case 'disable':
-    case 'allow':
-    case 'prefer':
-      // node-postgres has no "try TLS, fall back": prefer/allow connect in clear, as libpq does when the server
-      // has no TLS. Use require or verify-* to insist on TLS.
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-    case 'verify-full':
-      return {
-        rejectUnauthorized: true,
-        ...(spec.sslmode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
-        ...(spec.sslrootcert ? { ca: readFileSync(spec.sslrootcert, 'utf8') } : {}),
-      };
-  }
-}
-
-/** node-postgres client config for a spec and database; `search_path` pinned to pg_catalog at start-up. */
-export function clientConfig(spec: ConnectionSpec, database: string, options: SessionOptions = {}): pg.ClientConfig {
-  const config: pg.ClientConfig & { replication?: string } = {
+/**
+ * node-postgres client config for a spec and database; `search_path` pinned to pg_catalog at start-up. `attempt`
+ * says whether this connection attempt uses TLS (see {@link tlsAttempts}; default: the mode's first attempt).
+ */
+export function clientConfig(
+  spec: ConnectionSpec,
+  database: string,
+  options: SessionOptions = {},
+  attempt: TlsAttempt = tlsAttempts(spec)[0]!,
+): pg.ClientConfig {
+  const config: pg.ClientConfig & { replication?: string; enableChannelBinding?: boolean } = {
     host: spec.host,
     port: spec.port,
     user: spec.user,
     database,
-    ssl: sslConfig(spec),
+    ssl: attempt.tls ? nodeTlsOptions(spec, describeServer(spec)) : false,
+    enableChannelBinding: attempt.tls && spec.channelBinding !== 'disable',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'pg-migrate',
     options: `-c search_path=pg_catalog,pg_temp -c statement_timeout=${options.statementTimeoutMs ?? 0} -c lock_timeout=${options.lockTimeoutMs ?? 0}`,
@@ -203,23 +224,95 @@ export function clientConfig(spec: ConnectionSpec, database: string, options: Se
   return config;
 }
 
-/** Opens a session; the caller must `end()` it. Errors come back with credentials scrubbed. */
+/**
+ * Servers that answered a TLS request with "no TLS" in this process (`host:port`): a `prefer` session goes to them
+ * in clear at once instead of asking again (libpq asks every time; the outcome is the same).
+ */
+const withoutTls = new Set<string>();
+
+/** node-postgres internals the channel-binding guard hooks into (pg 8: the handlers `connect()` binds). */
+interface ClientInternals {
+  connection: NodeJS.EventEmitter & { stream: { destroy?: () => void; getPeerCertificate?: unknown } };
+  _handleAuthCleartextPassword: (msg: unknown) => void;
+  _handleAuthMD5Password: (msg: unknown) => void;
+  _handleAuthSASL: (msg: { mechanisms: string[] }) => void;
+}
+
+/**
+ * `channel_binding=require`: the login must be SCRAM-SHA-256-PLUS over TLS. A server asking for a clear-text or
+ * MD5 password, offering SCRAM without channel binding, or letting the session in without SCRAM is refused before
+ * any password is sent, as libpq does.
+ */
+function requireChannelBinding(client: pg.Client): void {
+  const internals = client as unknown as ClientInternals;
+  const connection = internals.connection;
+  let bound = false;
+  const refuse = (why: string) => {
+    connection.emit('error', new Error(`channel_binding=require, but ${why}; the session was refused`));
+    connection.stream.destroy?.();
+  };
+  internals._handleAuthCleartextPassword = () => refuse('the server asked for a clear-text password');
+  internals._handleAuthMD5Password = () => refuse('the server asked for MD5 password authentication');
+  const sasl = internals._handleAuthSASL.bind(client);
+  internals._handleAuthSASL = (msg) => {
+    if (typeof connection.stream.getPeerCertificate !== 'function') return refuse('the session is not TLS');
+    if (!msg.mechanisms.includes('SCRAM-SHA-256-PLUS'))
+      return refuse('the server does not offer SCRAM-SHA-256-PLUS (channel binding)');
+    bound = true;
+    sasl(msg);
+  };
+  connection.on('authenticationOk', () => {
+    if (!bound) refuse('the server authenticated the session without SCRAM channel binding');
+  });
+}
+
+async function connectOnce(
+  spec: ConnectionSpec,
+  database: string,
+  options: SessionOptions,
+  attempt: TlsAttempt,
+): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(spec, database, options, attempt));
+  // An idle client whose server goes away emits 'error'; without a listener that crashes the process.
+  client.on('error', () => {});
+  if (spec.channelBinding === 'require') requireChannelBinding(client);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw err;
+  }
+  return client;
+}
+
+/**
+ * Opens a session; the caller must `end()` it. TLS as libpq does it (core/tls.ts): `prefer` tries TLS first and
+ * falls back to clear, `allow` the reverse. Errors come back with credentials scrubbed, TLS failures explained.
+ */
 export async function connect(
   spec: ConnectionSpec,
   database = spec.database,
   options: SessionOptions = {},
 ): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(spec, database, options));
-  // An idle client whose server goes away emits 'error'; without a listener that crashes the process.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => {});
-    if (err instanceof Error) err.message = scrub(err.message);
-    throw err;
+  const server = describeServer(spec);
+  let attempts = tlsAttempts(spec);
+  if (spec.sslmode === 'prefer' && withoutTls.has(server)) attempts = [{ tls: false }];
+  for (const [index, attempt] of attempts.entries()) {
+    try {
+      return await connectOnce(spec, database, options, attempt);
+    } catch (err) {
+      if (index < attempts.length - 1 && mayFallBack(spec.sslmode, attempt, err)) {
+        if (attempt.tls && err instanceof Error && /does not support SSL/i.test(err.message)) withoutTls.add(server);
+        continue;
+      }
+      if (err instanceof Error) {
+        const tls = attempt.tls ? describeTlsFailure(err, spec, spec) : undefined;
+        err.message = scrub(tls ?? err.message);
+      }
+      throw err;
+    }
   }
-  return client;
+  throw new Error('unreachable: no connection attempt');
 }
 
 /** Runs `fn` with a fresh session on `database` and always closes it. */

@@ -1,8 +1,10 @@
 /**
  * Finds pg_dump / pg_restore able to dump a server of a given major version (pg_dump refuses servers newer than
  * itself). Search order: the directory in env `PG_MIGRATE_PG_BIN` (used when it qualifies: an explicit choice
- * wins), then `/usr/lib/postgresql/<N>/bin` for N from 17 down to 10 and the directories of `PATH`, of which the
- * newest qualifying one is picked.
+ * wins); then the distributions' directories (`/usr/lib/postgresql/<N>/bin`, `/usr/pgsql-<N>/bin`, Homebrew's
+ * `postgresql@<N>`), the newest qualifying one; only then the directories of `PATH`, the newest qualifying one.
+ * A directory anyone may write to (world-writable, like `/tmp`), or a relative `PATH` entry, is never used: whoever
+ * can plant a `pg_dump` there would run it with the servers' passwords in its environment.
  *
  * @example
  * ```ts
@@ -10,8 +12,9 @@
  * ```
  */
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 export interface PgTools {
   /** Directory holding both pg_dump and pg_restore. */
@@ -54,24 +57,100 @@ async function probe(dir: string): Promise<PgTools | undefined> {
   return found ? { dir, ...found } : undefined;
 }
 
-/** The directories searched, in order (exported for messages). */
-export function pgToolsSearchPath(env: NodeJS.ProcessEnv = process.env): { explicit?: string; others: string[] } {
-  const versioned = Array.from({ length: 8 }, (_, i) => `/usr/lib/postgresql/${17 - i}/bin`);
-  const path = (env.PATH ?? '').split(delimiter).filter((d) => d !== '');
-  const others = [...new Set([...versioned, ...path])];
-  return env.PG_MIGRATE_PG_BIN ? { explicit: env.PG_MIGRATE_PG_BIN, others } : { others };
+/** Majors whose distribution directories are searched, newest first. */
+const MAJORS = Array.from({ length: 9 }, (_, i) => 18 - i);
+
+/** The distributions' directories of the PostgreSQL client tools, newest major first. */
+export function distributionDirs(): string[] {
+  return MAJORS.flatMap((n) => [
+    `/usr/lib/postgresql/${n}/bin`, // Debian, Ubuntu
+    `/usr/pgsql-${n}/bin`, // PGDG RPMs (RHEL, Amazon Linux)
+    `/opt/homebrew/opt/postgresql@${n}/bin`, // Homebrew (Apple silicon)
+    `/usr/local/opt/postgresql@${n}/bin`, // Homebrew (Intel)
+  ]);
 }
 
-/** pg_dump / pg_restore whose major is at least `minMajor`, or undefined when none is installed. */
-export async function findPgTools(minMajor: number): Promise<PgTools | undefined> {
-  const { explicit, others } = pgToolsSearchPath();
+/**
+ * Why a directory must not be searched, or undefined when it may: a relative path (it depends on the working
+ * directory), or a directory that anyone may write to.
+ */
+export function unsafeDirReason(dir: string): string | undefined {
+  if (!isAbsolute(dir)) return 'a relative directory';
+  try {
+    const { mode } = statSync(dir);
+    if ((mode & 0o002) !== 0) return 'writable by anyone';
+  } catch {
+    return undefined; // does not exist: nothing to run from it
+  }
+  return undefined;
+}
+
+export interface PgToolsSearchPath {
+  /** `PG_MIGRATE_PG_BIN`, when set and safe. */
+  readonly explicit?: string;
+  /** The distributions' directories, then the safe directories of PATH, in search order. */
+  readonly others: string[];
+  /** Directories left out, with the reason (for messages). */
+  readonly skipped: string[];
+}
+
+/** The directories searched, in order (exported for messages). */
+export function pgToolsSearchPath(
+  env: NodeJS.ProcessEnv = process.env,
+  distribution: readonly string[] = distributionDirs(),
+): PgToolsSearchPath {
+  const skipped: string[] = [];
+  const safe = (dir: string) => {
+    const reason = unsafeDirReason(dir);
+    if (reason !== undefined) skipped.push(`${dir} (${reason})`);
+    return reason === undefined;
+  };
+  const path = (env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  const others = [...new Set([...distribution, ...path])].filter(safe);
+  const explicit = env.PG_MIGRATE_PG_BIN && safe(env.PG_MIGRATE_PG_BIN) ? env.PG_MIGRATE_PG_BIN : undefined;
+  return { ...(explicit !== undefined ? { explicit } : {}), others, skipped };
+}
+
+/** Whether `dir` holds a pg_dump or pg_restore that anyone may replace. */
+function toolsWritableByAnyone(dir: string): boolean {
+  return ['pg_dump', 'pg_restore'].some((tool) => {
+    try {
+      return (statSync(join(dir, tool)).mode & 0o002) !== 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function probeSafe(dir: string): Promise<PgTools | undefined> {
+  return toolsWritableByAnyone(dir) ? undefined : probe(dir);
+}
+
+function newest(found: readonly (PgTools | undefined)[], minMajor: number): PgTools | undefined {
+  const qualifying = found.filter((t): t is PgTools => t !== undefined && t.major >= minMajor);
+  qualifying.sort((a, b) => b.major - a.major);
+  return qualifying[0];
+}
+
+/**
+ * pg_dump / pg_restore whose major is at least `minMajor`, or undefined when none is installed. `distribution`
+ * replaces the distributions' directories (tests).
+ */
+export async function findPgTools(
+  minMajor: number,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly distribution?: readonly string[] } = {},
+): Promise<PgTools | undefined> {
+  const env = options.env ?? process.env;
+  const distribution = options.distribution ?? distributionDirs();
+  const { explicit, others } = pgToolsSearchPath(env, distribution);
   if (explicit !== undefined) {
-    const chosen = await probe(explicit);
+    const chosen = await probeSafe(explicit);
     if (chosen && chosen.major >= minMajor) return chosen;
   }
-  const found = (await Promise.all(others.map(probe))).filter(
-    (t): t is PgTools => t !== undefined && t.major >= minMajor,
+  const fromDistribution = newest(
+    await Promise.all(others.filter((d) => distribution.includes(d)).map(probeSafe)),
+    minMajor,
   );
-  found.sort((a, b) => b.major - a.major);
-  return found[0];
+  if (fromDistribution) return fromDistribution;
+  return newest(await Promise.all(others.filter((d) => !distribution.includes(d)).map(probeSafe)), minMajor);
 }

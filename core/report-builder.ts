@@ -6,8 +6,10 @@
  * const report = buildReport({ action: 'check', startedAt: '2026-01-01T00:00:00Z', checks, plan });
  * ```
  */
+import { causeMessage } from './errors.js';
 import type { Plan } from './plan.js';
-import type { Action, CheckResult, DatabaseResult, Report, RoleResult, ServerInfo } from './report.js';
+import type { Action, CheckResult, DatabaseResult, Report, RoleResult, RunError, ServerInfo } from './report.js';
+import { ACTIONS } from './request.js';
 
 export interface ReportInput {
   readonly action: Action;
@@ -19,6 +21,8 @@ export interface ReportInput {
   readonly databases?: readonly DatabaseResult[];
   readonly source?: ServerInfo;
   readonly target?: ServerInfo;
+  /** A step outside the databases that failed: the run is not ok. */
+  readonly error?: RunError;
   /** For tests: the current time. @default Date.now() */
   readonly now?: number;
 }
@@ -42,7 +46,7 @@ export function serverInfoFrom(
 
 /**
  * `ok` is true when no check blocks (a `fail` not marked `details.replicationOnly`, or the plan is blocked) and,
- * for actions that migrate, no database failed.
+ * for actions that migrate, no database failed, and no step of the run failed (`error`).
  */
 export function buildReport(input: ReportInput): Report {
   const flat = flatten(input.checks);
@@ -51,7 +55,9 @@ export function buildReport(input: ReportInput): Report {
     ? input.plan.blocked
     : checks.some((c) => c.status === 'fail' && c.details?.replicationOnly !== true);
   const databases = [...(input.databases ?? [])];
-  const ok = input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed');
+  const ok =
+    input.error === undefined &&
+    (input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed'));
   const started = Date.parse(input.startedAt);
   const durationMs = Number.isNaN(started) ? 0 : Math.max(0, (input.now ?? Date.now()) - started);
   const source = input.source ?? serverInfoFrom(checks, 'connection-source');
@@ -65,7 +71,28 @@ export function buildReport(input: ReportInput): Report {
     checks,
     roles: [...(input.roles ?? [])],
     databases,
+    ...(input.error ? { error: input.error } : {}),
   };
+}
+
+/** Errors as Step Functions catches them (`{ Error, Cause }`), by the state that failed. */
+export type CaughtErrors = Readonly<Record<string, { readonly Error?: unknown; readonly Cause?: unknown } | undefined>>;
+
+/** The first caught error as the report's {@link RunError}; undefined when nothing failed. */
+export function runErrorFrom(errors: CaughtErrors | undefined): RunError | undefined {
+  for (const [state, caught] of Object.entries(errors ?? {})) {
+    if (!caught) continue;
+    const name = typeof caught.Error === 'string' && caught.Error !== '' ? caught.Error : 'States.TaskFailed';
+    const cause = typeof caught.Cause === 'string' ? caught.Cause : undefined;
+    return { state, name, message: causeMessage(cause).slice(0, 4000) };
+  }
+  return undefined;
+}
+
+/** The action a request names, also when it did not parse (then `check`, the action that writes nothing). */
+export function actionOf(request: unknown): Action {
+  const action = (request as { action?: unknown } | null)?.action;
+  return typeof action === 'string' && (ACTIONS as readonly string[]).includes(action) ? (action as Action) : 'check';
 }
 
 /** Step Functions caps a Fail state's cause at 32,768 characters. */
@@ -101,6 +128,7 @@ export function reportCause(report: Report, limit = MAX_CAUSE_CHARS): string {
     checks: [],
     roles: [],
     databases: report.databases.map((d) => ({ name: d.name, method: d.method, status: d.status, error: d.error })),
+    ...(report.error ? { error: { ...report.error, message: report.error.message.slice(0, 2000) } } : {}),
     truncated:
       'the full report exceeds the Step Functions cause limit; see the Report state output in the execution history',
   }).slice(0, limit);

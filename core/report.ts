@@ -68,6 +68,17 @@ export interface ServerInfo {
 
 export type Action = 'check' | 'migrate' | 'status' | 'cutover' | 'abort';
 
+/**
+ * A step of the run that failed outside the per-database steps (a workflow state such as `Plan`, or the sync wait),
+ * after which the run went straight to its report. `name` is the error name (core/errors.ts, or a `States.*` name).
+ */
+export interface RunError {
+  /** The workflow state that failed, e.g. `ResolveRequest`, `PreChecks`, `WaitForSync`. */
+  readonly state: string;
+  readonly name: string;
+  readonly message: string;
+}
+
 export interface Report {
   readonly ok: boolean;
   readonly action: Action;
@@ -77,4 +88,6 @@ export interface Report {
   readonly checks: readonly CheckResult[];
   readonly roles: readonly RoleResult[];
   readonly databases: readonly DatabaseResult[];
+  /** Why the run stopped early, when a step outside the databases failed (`ok` is then false). */
+  readonly error?: RunError;
 }

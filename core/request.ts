@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { SSL_MODES } from './tls.js';
 
 /**
  * Where a server's connection string comes from. Credentials are never in the request itself on AWS:
@@ -47,6 +48,13 @@ export const RequestSchema = z.strictObject({
   maxConcurrency: z.int().min(1).max(40).default(2),
   /** Create the source's roles on the target first. */
   roles: z.boolean().default(true),
+  /**
+   * sslmode of the subscription's connection (target server → source). Default: the source connection's mode,
+   * capped at `require` unless `subscriptionSslrootcert` names the CA on the target server.
+   */
+  subscriptionSslmode: z.enum(SSL_MODES).optional(),
+  /** sslrootcert of the subscription's connection: a path on the target server, or `system` (PostgreSQL 16+). */
+  subscriptionSslrootcert: z.string().min(1).optional(),
   /** Consent to REPLICA IDENTITY FULL on source tables without a primary key (replication method). */
   replicaIdentityFull: z.boolean().default(false),
   /** After `migrate` by replication reaches sync, go straight on into cutover. */
@@ -58,6 +66,11 @@ export const RequestSchema = z.strictObject({
     .default(1024 * 1024),
   /** How long `cutover` waits for the lag to drop before failing (nothing is dropped on timeout). */
   timeoutSeconds: z.int().min(1).max(86_400).default(600),
+  /**
+   * How long `migrate` waits for replication databases to get in sync before it ends with a report saying which
+   * are not and why (their replication keeps running: status, cutover and abort work on it later).
+   */
+  syncTimeoutSeconds: z.int().min(60).max(2_592_000).default(86_400),
   /** Per-table checksums in verification (slower: reads every row on both sides). */
   checksums: z.boolean().default(false),
   /** Free bytes on the target's disk, when the user knows it and the tool cannot measure it. */
@@ -95,6 +108,8 @@ export function parseRequest(input: unknown): Request {
   const problems: string[] = [];
   if (request.dbs && request.dbs.length === 0)
     problems.push('dbs: an empty list selects nothing; omit it to select every database');
+  if (request.subscriptionSslrootcert === 'system' && (request.subscriptionSslmode ?? 'verify-full') !== 'verify-full')
+    problems.push('subscriptionSslrootcert: system needs subscriptionSslmode verify-full');
   if (request.withTables.length > 0 && request.skipTables.some((t) => request.withTables.includes(t))) {
     problems.push('withTables and skipTables name the same table');
   }

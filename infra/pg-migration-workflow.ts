@@ -16,7 +16,7 @@
  * workflow.grantStartExecution(operatorsRole);
  * ```
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -162,7 +162,12 @@ export class PgMigrationWorkflow extends Construct {
       definitionOptions(props),
     );
 
-    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention });
+    // Under /aws/vendedlogs/states/: CloudWatch Logs' resource policy for Step Functions log delivery covers that
+    // prefix without growing with every state machine.
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 400 })}`,
+      retention,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       ...(props.stateMachineName !== undefined ? { stateMachineName: props.stateMachineName } : {}),
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -207,6 +212,7 @@ export class PgMigrationWorkflow extends Construct {
       functions: Object.values(functions),
       precheckFunction: functions.precheck,
       taskDefinition: this.taskDefinition,
+      cluster: this.cluster,
       stateMachine: this.stateMachine,
       allowedSecretArns: props.allowedSecretArns ?? [],
     });

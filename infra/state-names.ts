@@ -4,10 +4,13 @@
  * without updating docs/ARCHITECTURE.md and the CLI.
  */
 export const STATE_NAMES = {
-  /** Lambda `lambdas/resolve.ts`: the execution input → `$.request`. */
-  resolveRequest: 'ResolveRequest',
-  /** Pass: the working document `{ request, checks: [], plan: <empty>, roles: [], databases: [] }`. */
+  /**
+   * Pass, the first state: the working document `{ run, request: <the execution input>, checks: [], plan: <empty>,
+   * roles: [], databases: [], replication: <none yet>, errors: {} }`.
+   */
   initialize: 'Initialize',
+  /** Lambda `lambdas/resolve.ts`: `$.request` (the raw input) → `$.request` (parsed, defaults filled). */
+  resolveRequest: 'ResolveRequest',
   /** Choice on `$.request.action`. */
   routeAction: 'RouteAction',
   /**
@@ -15,14 +18,14 @@ export const STATE_NAMES = {
    * server parts, the databases to visit → `$.serverChecks` (`ServerChecksOutput`, core/checks/index.ts).
    */
   serverChecks: 'ServerChecks',
-  /** Map over `$.serverChecks.databases`, `$.serverChecks.concurrency` at a time → `$.databaseChecks`. */
+  /** Map over `$.serverChecks.databases`, `$.serverChecks.concurrency` at a time → `$.serverChecks.databaseResults`. */
   databaseChecks: 'DatabaseChecks',
   /** Lambda `lambdas/precheck.ts` `{ phase: 'database' }` (inside DatabaseChecks): one database's results. */
   databaseCheck: 'DatabaseCheck',
   /** Lambda `lambdas/plan.ts`: both phases' results merged → `$.plan` (its `checks` are what the report shows). */
   plan: 'Plan',
-  /** Pass: the working document again without the pre-checks' facts (`$.serverChecks`, `$.databaseChecks`). */
-  keepPlan: 'KeepPlan',
+  /** Pass: `$.serverChecks` emptied once the plan holds the merged results (the facts leave the state). */
+  forgetCheckFacts: 'ForgetCheckFacts',
   /** Choice: blocked or `check` → Report; otherwise migrate. */
   routePlan: 'RoutePlan',
   /** Choice: `$.request.roles == false` skips Roles. */
@@ -39,17 +42,19 @@ export const STATE_NAMES = {
   cleanupFailed: 'CleanupFailed',
   /** Pass: `$.databases` as compact JSON → `$.summary.databasesJson` (RouteReplicating matches it). */
   summarizeDatabases: 'SummarizeDatabases',
-  /** Choice: any database replicating → the status loop; otherwise Verify. */
+  /** Choice: any database replicating → the status loop; otherwise RouteCutover. */
   routeReplicating: 'RouteReplicating',
   /** Lambda `lambdas/status.ts` → `$.replication` (`{ databases, allInSync }`). */
   replicationStatus: 'ReplicationStatus',
   /** Pass: `$.replication.databases` → `$.databases`. */
   applyReplicationStatus: 'ApplyReplicationStatus',
-  /** Choice: `status` → Report; in sync → RouteCutover; otherwise WaitForSync. */
+  /** Choice: `status` → Report; in sync → RouteCutover; the sync wait expired → SyncTimedOut; otherwise WaitForSync. */
   routeSync: 'RouteSync',
+  /** Pass: the sync wait expired (`request.syncTimeoutSeconds`); records why in `$.errors` → Report. */
+  syncTimedOut: 'SyncTimedOut',
   /** Wait between two ReplicationStatus calls. */
   waitForSync: 'WaitForSync',
-  /** Choice: `$.request.cutover == true` → CutoverDatabases; otherwise Verify. */
+  /** Choice: `$.request.cutover == true` → CutoverDatabases; otherwise Report. */
   routeCutover: 'RouteCutover',
   /** Map over `$.databases` → `$.databases`. */
   cutoverDatabases: 'CutoverDatabases',
@@ -61,10 +66,6 @@ export const STATE_NAMES = {
   cutoverFailed: 'CutoverFailed',
   /** Pass inside CutoverDatabases: a database that is not cut over is reported as it is. */
   keepDatabase: 'KeepDatabase',
-  /** Choice after CutoverDatabases: the `cutover` action → Report; `migrate` → Verify. */
-  routeAfterCutover: 'RouteAfterCutover',
-  /** Lambda `lambdas/verify.ts` → `$.databases`. */
-  verify: 'Verify',
   /** Lambda `lambdas/discover.ts` (status, cutover) → `$.discovered` (`{ databases: PlannedDatabase[] }`). */
   discover: 'Discover',
   /** Choice after Discover on the action. */
@@ -73,14 +74,29 @@ export const STATE_NAMES = {
   useDiscovered: 'UseDiscovered',
   /** Lambda `lambdas/abort.ts` → `$.databases`. */
   abort: 'Abort',
-  /** Lambda `lambdas/report.ts` → `$.result` (`{ report, cause }`). */
+  /**
+   * Lambda `lambdas/report.ts` → `$.result` (`{ report, cause }`). Every state outside the Maps that can fail
+   * catches into it (the error under `$.errors.<state>`), so every run ends with a report.
+   */
   report: 'Report',
-  /** Choice on `$.result.report.ok`. */
+  /** Choice on `$.result.report`: ok → Succeeded; a failed state → RunErrored; otherwise RunFailed. */
   routeReport: 'RouteReport',
   /** Succeed; the execution output is the report. */
   succeeded: 'Succeeded',
   /** Fail, error `PgMigrate.RunFailed`, cause the report as JSON (`$.result.cause`). */
   runFailed: 'RunFailed',
+  /** Fail for a run a state failed: error = that state's error name (the contract), cause the report as JSON. */
+  runErrored: 'RunErrored',
+  /** Choice (Catch of Report): whether the request resolved, for the fallback report's action. */
+  routeReportFailure: 'RouteReportFailure',
+  /** Pass: the fallback report, built without the Report function, when the request resolved. */
+  reportFailure: 'ReportFailure',
+  /** Pass: the fallback report when the request did not resolve either. */
+  reportFailureUnresolved: 'ReportFailureUnresolved',
+  /** Pass: the fallback report as JSON, for the cause. */
+  serializeReportFailure: 'SerializeReportFailure',
+  /** Fail (the Report function failed): error = its error name, cause = the fallback report as JSON. */
+  reportFailed: 'ReportFailed',
   /** Fail for an action the state machine does not know (ResolveRequest should have rejected it). */
   unknownAction: 'UnknownAction',
 } as const;
@@ -103,7 +119,6 @@ export const FUNCTION_NAMES = [
   'status',
   'discover',
   'abort',
-  'verify',
   'report',
 ] as const;
 
@@ -118,7 +133,6 @@ export const LAMBDA_STATE_FUNCTIONS: Readonly<Record<string, FunctionName>> = {
   [STATE_NAMES.roles]: 'roles',
   [STATE_NAMES.cleanupDatabase]: 'cleanup',
   [STATE_NAMES.replicationStatus]: 'status',
-  [STATE_NAMES.verify]: 'verify',
   [STATE_NAMES.discover]: 'discover',
   [STATE_NAMES.abort]: 'abort',
   [STATE_NAMES.report]: 'report',

@@ -56,8 +56,31 @@ export interface WorkflowDefinitionOptions {
 /** Errors retried on every Task state: only what can succeed later (core/errors.ts). */
 const TRANSIENT_ERRORS = [ERROR_NAMES.transient];
 
+/**
+ * What Lambda itself reports when an invocation could not run or return: throttling (a new account's concurrency
+ * is small, and the pre-checks' database Map starts many at once) and service errors. Retried with backoff and full jitter.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
 /** The ECS RunTask integration that waits for the task's SendTaskSuccess / SendTaskFailure. */
 const RUN_TASK_RESOURCE = 'arn:<partition>:states:::ecs:runTask.waitForTaskToken';
+
+/** The plan before the Plan state ran (blocked: false, nothing to migrate). */
+const EMPTY_PLAN = { blocked: false, blockers: [], databases: [], checks: [] };
+
+/** The replication status before the first poll. */
+const NO_REPLICATION = { databases: [], allInSync: false, expired: false, waitingSince: '', reason: '' };
+
+/** Where a state outside the Maps puts its caught error: `$.errors.<state>` (the Report names the state). */
+export function errorPath(stateName: string): string {
+  return `$.errors.${stateName}`;
+}
 
 /** Builds the graph in `scope`. Call once per scope: state ids are the state names. */
 export function buildWorkflowDefinition(
@@ -78,17 +101,28 @@ class DefinitionBuilder {
   private lambdaState(
     stateName: string,
     fn: FunctionName,
-    payload: Record<string, unknown>,
+    input: { readonly payload: sfn.TaskInput } | { readonly inputPath: string },
     resultPath: string,
   ): tasks.LambdaInvoke {
     const state = new tasks.LambdaInvoke(this.scope, stateName, {
       stateName,
       lambdaFunction: this.targets.functions[fn],
-      payload: sfn.TaskInput.fromObject(payload),
+      // A payload becomes `Parameters`; an input path passes that part of the state as it is.
+      ...input,
       payloadResponseOnly: true,
+      // Lambda's own errors get the retry below (throttling included), not CDK's default.
+      retryOnServiceExceptions: false,
       // `$` is the default: left out, because the local interpreter writes a `ResultPath: "$"` to a key named "$".
       ...(resultPath !== '$' ? { resultPath } : {}),
       taskTimeout: sfn.Timeout.duration(this.options.functionTimeout.plus(Duration.seconds(30))),
+    });
+    state.addRetry({
+      errors: LAMBDA_SERVICE_ERRORS,
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(1),
+      jitterStrategy: sfn.JitterType.FULL,
     });
     state.addRetry({
       errors: TRANSIENT_ERRORS,
@@ -97,6 +131,23 @@ class DefinitionBuilder {
       backoffRate: 2,
       jitterStrategy: sfn.JitterType.FULL,
     });
+    return state;
+  }
+
+  /** A Lambda state with a JSON payload. */
+  private invoke(
+    stateName: string,
+    fn: FunctionName,
+    payload: Record<string, unknown>,
+    resultPath: string,
+  ): tasks.LambdaInvoke {
+    return this.lambdaState(stateName, fn, { payload: sfn.TaskInput.fromObject(payload) }, resultPath);
+  }
+
+  /** Catches every error of a state outside the Maps into `$.errors.<state>`, then the Report. */
+  private reportOnError<T extends tasks.LambdaInvoke | sfn.Parallel | sfn.Map>(state: T, report: sfn.IChainable): T {
+    // Every state here is named by its construct id.
+    state.addCatch(report, { errors: ['States.ALL'], resultPath: errorPath(state.node.id) });
     return state;
   }
 
@@ -193,44 +244,92 @@ class DefinitionBuilder {
     const scope = this.scope;
     const request = sfn.JsonPath.objectAt('$.request');
     const databases = sfn.JsonPath.listAt('$.databases');
+    const action = (name: string) => sfn.Condition.stringEquals('$.request.action', name);
 
-    const resolve = new tasks.LambdaInvoke(scope, S.resolveRequest, {
-      stateName: S.resolveRequest,
-      lambdaFunction: this.targets.functions.resolve,
-      // No payload: the function receives the raw execution input.
-      payloadResponseOnly: true,
-      resultPath: '$.request',
-      taskTimeout: sfn.Timeout.duration(this.options.functionTimeout.plus(Duration.seconds(30))),
+    // The report, and the ways a run ends.
+    const report = this.invoke(
+      S.report,
+      'report',
+      {
+        // Parsed, or the raw execution input when ResolveRequest failed (then `errors` says so).
+        request,
+        run: sfn.JsonPath.objectAt('$.run'),
+        checks: sfn.JsonPath.listAt('$.checks'),
+        plan: sfn.JsonPath.objectAt('$.plan'),
+        roles: sfn.JsonPath.listAt('$.roles'),
+        databases,
+        errors: sfn.JsonPath.objectAt('$.errors'),
+      },
+      '$.result',
+    );
+    const succeeded = new sfn.Succeed(scope, S.succeeded, { stateName: S.succeeded, outputPath: '$.result.report' });
+    const runFailed = new sfn.Fail(scope, S.runFailed, {
+      stateName: S.runFailed,
+      error: RUN_FAILED_ERROR,
+      // The Report Lambda serializes the cause: States.JsonToString is mis-escaped by the local interpreter.
+      causePath: '$.result.cause',
     });
+    const runErrored = new sfn.Fail(scope, S.runErrored, {
+      stateName: S.runErrored,
+      // The failed state's own error name stays the execution's error (PgMigrate.BadInput, States.Timeout, …).
+      errorPath: '$.result.report.error.name',
+      causePath: '$.result.cause',
+    });
+    report.next(
+      new sfn.Choice(scope, S.routeReport, { stateName: S.routeReport })
+        .when(sfn.Condition.booleanEquals('$.result.report.ok', true), succeeded)
+        .when(sfn.Condition.isPresent('$.result.report.error'), runErrored)
+        .otherwise(runFailed),
+    );
+    report.addCatch(this.reportFailure(), { errors: ['States.ALL'], resultPath: errorPath(S.report) });
+
     const initialize = new sfn.Pass(scope, S.initialize, {
       stateName: S.initialize,
       parameters: {
-        request,
+        run: {
+          id: sfn.JsonPath.stringAt('$$.Execution.Name'),
+          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        },
+        // The raw input until ResolveRequest replaces it with the parsed request.
+        request: sfn.JsonPath.objectAt('$$.Execution.Input'),
         checks: [],
-        plan: { blocked: false, blockers: [], databases: [], checks: [] },
+        plan: EMPTY_PLAN,
         roles: [],
         databases: [],
+        replication: NO_REPLICATION,
+        errors: {},
       },
     });
+    const resolve = this.reportOnError(
+      this.lambdaState(S.resolveRequest, 'resolve', { inputPath: '$.request' }, '$.request'),
+      report,
+    );
 
-    // check / migrate: the pre-checks spend sessions by plan (docs/CHECKS.md): server-level facts once, on one
-    // session per server; then each selected database on one source and one target session, at most the request's
-    // session budget at a time; then the plan merges both.
-    const serverChecks = this.lambdaState(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks');
-    const databaseChecks = new sfn.Map(scope, S.databaseChecks, {
-      stateName: S.databaseChecks,
-      itemsPath: '$.serverChecks.databases',
-      itemSelector: {
-        phase: 'database',
-        request,
-        database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-        shared: sfn.JsonPath.objectAt('$.serverChecks.shared'),
-      },
-      maxConcurrencyPath: '$.serverChecks.concurrency',
-      resultPath: '$.databaseChecks',
-    });
+    // check / migrate: the pre-checks spend sessions by plan (docs/CHECKS.md "How the checks run"): server-level
+    // facts once, on one session per server; then each selected database on one source and one target session, at
+    // most the request's session budget at a time; then the plan merges both. The facts travel under
+    // `$.serverChecks` and leave the state once the plan holds the merged results.
+    const serverChecks = this.reportOnError(
+      this.invoke(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks'),
+      report,
+    );
+    const databaseChecks = this.reportOnError(
+      new sfn.Map(scope, S.databaseChecks, {
+        stateName: S.databaseChecks,
+        itemsPath: '$.serverChecks.databases',
+        itemSelector: {
+          phase: 'database',
+          request,
+          database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+          shared: sfn.JsonPath.objectAt('$.serverChecks.shared'),
+        },
+        maxConcurrencyPath: '$.serverChecks.concurrency',
+        resultPath: '$.serverChecks.databaseResults',
+      }),
+      report,
+    );
     databaseChecks.itemProcessor(
-      this.lambdaState(
+      this.invoke(
         S.databaseCheck,
         'precheck',
         {
@@ -242,31 +341,35 @@ class DefinitionBuilder {
         '$',
       ),
     );
-    const plan = this.lambdaState(
-      S.plan,
-      'plan',
-      {
-        request,
-        serverChecks: sfn.JsonPath.listAt('$.serverChecks.results'),
-        databaseChecks: sfn.JsonPath.listAt('$.databaseChecks'),
-      },
-      '$.plan',
+    const plan = this.reportOnError(
+      this.invoke(
+        S.plan,
+        'plan',
+        {
+          request,
+          serverChecks: sfn.JsonPath.listAt('$.serverChecks.results'),
+          databaseChecks: sfn.JsonPath.listAt('$.serverChecks.databaseResults'),
+        },
+        '$.plan',
+      ),
+      report,
     );
-    // The facts and per-database results are in the plan now (plan.checks, merged): the report reads them there.
-    const keepPlan = new sfn.Pass(scope, S.keepPlan, {
-      stateName: S.keepPlan,
-      parameters: {
-        request,
-        checks: [],
-        plan: sfn.JsonPath.objectAt('$.plan'),
-        roles: sfn.JsonPath.listAt('$.roles'),
-        databases,
-      },
+    // The merged results are the plan's `checks` now (the report reads them there): the facts go.
+    const forgetCheckFacts = new sfn.Pass(scope, S.forgetCheckFacts, {
+      stateName: S.forgetCheckFacts,
+      result: sfn.Result.fromObject({}),
+      resultPath: '$.serverChecks',
     });
-    const roles = this.lambdaState(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles');
+    const roles = this.reportOnError(
+      this.invoke(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles'),
+      report,
+    );
 
-    const migrateDatabases = this.mapOverDatabases(S.migrateDatabases, 'migrate', '$.plan.databases');
-    const cleanup = this.lambdaState(
+    const migrateDatabases = this.reportOnError(
+      this.mapOverDatabases(S.migrateDatabases, 'migrate', '$.plan.databases'),
+      report,
+    );
+    const cleanup = this.invoke(
       S.cleanupDatabase,
       'cleanup',
       {
@@ -289,7 +392,15 @@ class DefinitionBuilder {
       parameters: { databasesJson: sfn.JsonPath.jsonToString(sfn.JsonPath.listAt('$.databases')) },
       resultPath: '$.summary',
     });
-    const replicationStatus = this.lambdaState(S.replicationStatus, 'status', { request, databases }, '$.replication');
+    const replicationStatus = this.reportOnError(
+      this.invoke(
+        S.replicationStatus,
+        'status',
+        { request, databases, waitingSince: sfn.JsonPath.stringAt('$.replication.waitingSince') },
+        '$.replication',
+      ),
+      report,
+    );
     const applyReplicationStatus = new sfn.Pass(scope, S.applyReplicationStatus, {
       stateName: S.applyReplicationStatus,
       inputPath: '$.replication.databases',
@@ -299,8 +410,19 @@ class DefinitionBuilder {
       stateName: S.waitForSync,
       time: sfn.WaitTime.duration(this.options.replicationPollInterval),
     });
+    // The sync wait is bounded (request.syncTimeoutSeconds): the report says which databases are not in sync and
+    // why; their replication keeps running (status, cutover and abort work on it later).
+    const syncTimedOut = new sfn.Pass(scope, S.syncTimedOut, {
+      stateName: S.syncTimedOut,
+      parameters: { Error: ERROR_NAMES.timeout, Cause: sfn.JsonPath.stringAt('$.replication.reason') },
+      resultPath: errorPath(S.waitForSync),
+    });
+    syncTimedOut.next(report);
 
-    const cutoverDatabases = this.mapOverDatabases(S.cutoverDatabases, 'cutover', '$.databases');
+    const cutoverDatabases = this.reportOnError(
+      this.mapOverDatabases(S.cutoverDatabases, 'cutover', '$.databases'),
+      report,
+    );
     const cutoverDatabase = this.ecsState(S.cutoverDatabase);
     // A failed cutover must not undo the replication: the database is reported failed, the cutover can be re-run.
     cutoverDatabase.addCatch(this.failedResult(S.cutoverFailed), { errors: ['States.ALL'], resultPath: '$.error' });
@@ -320,61 +442,28 @@ class DefinitionBuilder {
         )
         .otherwise(keepDatabase),
     );
+    cutoverDatabases.next(report);
 
-    const verify = this.lambdaState(S.verify, 'verify', { request, databases }, '$.databases');
-    const discover = this.lambdaState(S.discover, 'discover', { request }, '$.discovered');
+    const discover = this.reportOnError(this.invoke(S.discover, 'discover', { request }, '$.discovered'), report);
     const useDiscovered = new sfn.Pass(scope, S.useDiscovered, {
       stateName: S.useDiscovered,
       inputPath: '$.discovered.databases',
       resultPath: '$.databases',
     });
-    const abort = this.lambdaState(S.abort, 'abort', { request }, '$.databases');
+    const abort = this.reportOnError(this.invoke(S.abort, 'abort', { request }, '$.databases'), report);
+    abort.next(report);
 
-    const report = this.lambdaState(
-      S.report,
-      'report',
-      {
-        action: sfn.JsonPath.stringAt('$.request.action'),
-        request,
-        checks: sfn.JsonPath.listAt('$.checks'),
-        plan: sfn.JsonPath.objectAt('$.plan'),
-        roles: sfn.JsonPath.listAt('$.roles'),
-        databases,
-        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-      },
-      '$.result',
-    );
-    const succeeded = new sfn.Succeed(scope, S.succeeded, { stateName: S.succeeded, outputPath: '$.result.report' });
-    const runFailed = new sfn.Fail(scope, S.runFailed, {
-      stateName: S.runFailed,
-      error: RUN_FAILED_ERROR,
-      // The Report Lambda serializes the cause: States.JsonToString is mis-escaped by the local interpreter.
-      causePath: '$.result.cause',
-    });
     const unknownAction = new sfn.Fail(scope, S.unknownAction, {
       stateName: S.unknownAction,
       error: ERROR_NAMES.badInput,
       cause: 'unknown action (expected check, migrate, status, cutover or abort)',
     });
 
-    const action = (name: string) => sfn.Condition.stringEquals('$.request.action', name);
-
-    report.next(
-      new sfn.Choice(scope, S.routeReport, { stateName: S.routeReport })
-        .when(sfn.Condition.booleanEquals('$.result.report.ok', true), succeeded)
-        .otherwise(runFailed),
-    );
-    verify.next(report);
-    abort.next(report);
-
-    cutoverDatabases.next(
-      new sfn.Choice(scope, S.routeAfterCutover, { stateName: S.routeAfterCutover })
-        .when(action('cutover'), report)
-        .otherwise(verify),
-    );
+    // Verification is the task's (a dump database under its snapshot, a replication database at cutover): after
+    // the databases comes the report.
     const routeCutover = new sfn.Choice(scope, S.routeCutover, { stateName: S.routeCutover })
       .when(sfn.Condition.booleanEquals('$.request.cutover', true), cutoverDatabases)
-      .otherwise(verify);
+      .otherwise(report);
 
     replicationStatus
       .next(applyReplicationStatus)
@@ -382,6 +471,7 @@ class DefinitionBuilder {
         new sfn.Choice(scope, S.routeSync, { stateName: S.routeSync })
           .when(action('status'), report)
           .when(sfn.Condition.booleanEquals('$.replication.allInSync', true), routeCutover)
+          .when(sfn.Condition.booleanEquals('$.replication.expired', true), syncTimedOut)
           .otherwise(waitForSync.next(replicationStatus)),
       );
     migrateDatabases
@@ -395,7 +485,7 @@ class DefinitionBuilder {
     serverChecks
       .next(databaseChecks)
       .next(plan)
-      .next(keepPlan)
+      .next(forgetCheckFacts)
       .next(
         new sfn.Choice(scope, S.routePlan, { stateName: S.routePlan })
           .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.plan.blocked', true), action('check')), report)
@@ -413,12 +503,65 @@ class DefinitionBuilder {
           .otherwise(cutoverDatabases),
       );
 
-    return resolve.next(initialize).next(
+    return initialize.next(resolve).next(
       new sfn.Choice(scope, S.routeAction, { stateName: S.routeAction })
         .when(sfn.Condition.or(action('check'), action('migrate')), serverChecks)
         .when(sfn.Condition.or(action('status'), action('cutover')), discover)
         .when(action('abort'), abort)
         .otherwise(unknownAction),
     );
+  }
+
+  /**
+   * When the Report function itself fails: a report built in the state machine from what the state holds (the
+   * databases as they are, the Report function's error), serialized, and the run fails with that error.
+   */
+  private reportFailure(): sfn.IChainable {
+    const S = STATE_NAMES;
+    const scope = this.scope;
+    const fallback = (action: string) => ({
+      ok: false,
+      action,
+      durationMs: 0,
+      checks: [],
+      roles: sfn.JsonPath.listAt('$.roles'),
+      databases: sfn.JsonPath.listAt('$.databases'),
+      error: {
+        state: S.report,
+        name: sfn.JsonPath.stringAt(`${errorPath(S.report)}.Error`),
+        message: sfn.JsonPath.stringAt(`${errorPath(S.report)}.Cause`),
+      },
+    });
+    const serialize = new sfn.Pass(scope, S.serializeReportFailure, {
+      stateName: S.serializeReportFailure,
+      parameters: { cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.fallback')) },
+      resultPath: '$.fallbackCause',
+    });
+    serialize.next(
+      new sfn.Fail(scope, S.reportFailed, {
+        stateName: S.reportFailed,
+        errorPath: `${errorPath(S.report)}.Error`,
+        causePath: '$.fallbackCause.cause',
+      }),
+    );
+    const resolved = new sfn.Pass(scope, S.reportFailure, {
+      stateName: S.reportFailure,
+      parameters: fallback(sfn.JsonPath.stringAt('$.request.action')),
+      resultPath: '$.fallback',
+    });
+    // The request did not resolve either: the report names `check`, which writes nothing.
+    const unresolved = new sfn.Pass(scope, S.reportFailureUnresolved, {
+      stateName: S.reportFailureUnresolved,
+      parameters: fallback('check'),
+      resultPath: '$.fallback',
+    });
+    resolved.next(serialize);
+    unresolved.next(serialize);
+    return new sfn.Choice(scope, S.routeReportFailure, { stateName: S.routeReportFailure })
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.request.action'), sfn.Condition.isString('$.request.action')),
+        resolved,
+      )
+      .otherwise(unresolved);
   }
 }

@@ -16,6 +16,8 @@ export interface AcknowledgedParts {
   /** The function that reads CloudWatch metrics for the disk-space check. */
   readonly precheckFunction: lambda.IFunction;
   readonly taskDefinition: ecs.TaskDefinition;
+  /** The cluster the tasks run in (ecs:TagResource is granted on its tasks). */
+  readonly cluster: ecs.ICluster;
   readonly stateMachine: sfn.StateMachine;
   /** The deployer's secret ARN patterns (`allowedSecretArns`). */
   readonly allowedSecretArns: readonly string[];
@@ -76,10 +78,19 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
     if (!(child instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
     return stack.getLogicalId(child);
   };
+  // How cdk-nag renders the cluster's name: a literal for an imported cluster, `<LogicalId>` for one made here.
+  const clusterChild = parts.cluster.node.defaultChild;
+  const clusterName =
+    clusterChild instanceof CfnElement ? `<${stack.getLogicalId(clusterChild)}>` : parts.cluster.clusterName;
   Validations.of(parts.stateMachine).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing and CloudWatch Logs delivery (logging ALL) support no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*]`,
+      reason:
+        'ecs:TagResource, only with ecs:CreateAction = RunTask, on the tasks of this cluster: their ids do not exist before RunTask creates them.',
     },
     ...parts.functions.map((fn) => ({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(fn)}.Arn>:*]`,

@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Duration } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -35,12 +35,11 @@ export const FUNCTION_IDS: Readonly<Record<FunctionName, string>> = {
   status: 'StatusFunction',
   discover: 'DiscoverFunction',
   abort: 'AbortFunction',
-  verify: 'VerifyFunction',
   report: 'ReportFunction',
 };
 
 /** Functions that only parse or compute and never connect to a server: no secret access. */
-export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan']);
+export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan', 'report']);
 
 /** The secrets a function or the task may read. */
 export interface SecretAccess {
@@ -153,7 +152,8 @@ export function createTaskDefinition(scope: Construct, settings: TaskSettings): 
 
 /**
  * What the state machine's role needs to run the task (the ECS state is a custom state, so nothing is granted for
- * it automatically): RunTask on this task definition in this cluster, and PassRole of its two roles to ECS tasks.
+ * it automatically): RunTask on this task definition in this cluster, PassRole of its two roles to ECS tasks, and
+ * TagResource on the tasks RunTask creates (RunTask propagates the task definition's tags, e.g. the stack's).
  */
 export function grantRunTask(grantee: iam.IGrantable, taskDefinition: ecs.TaskDefinition, cluster: ecs.ICluster): void {
   const principal = grantee.grantPrincipal;
@@ -174,4 +174,21 @@ export function grantRunTask(grantee: iam.IGrantable, taskDefinition: ecs.TaskDe
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     }),
   );
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['ecs:TagResource'],
+      resources: [taskArnPattern(cluster)],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    }),
+  );
+}
+
+/** The ARN of any task in `cluster` (`arn:…:task/<cluster name>/*`): task ids are not known before RunTask. */
+export function taskArnPattern(cluster: ecs.ICluster): string {
+  return Stack.of(cluster).formatArn({
+    service: 'ecs',
+    resource: 'task',
+    resourceName: `${cluster.clusterName}/*`,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
 }

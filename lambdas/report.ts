@@ -1,23 +1,26 @@
 /**
  * `Report`: everything the run produced → the {@link Report} (the execution's output), plus the report as the JSON
- * cause a failed run's Fail state carries.
+ * cause a failed run's Fail state carries. Every state outside the Maps catches into this one, its error under
+ * `errors.<state>`: the report then names it (`report.error`) and is not ok.
  */
 import type { Plan } from '../core/plan.js';
-import type { Action, CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
-import { buildReport, reportCause } from '../core/report-builder.js';
+import type { CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
+import { actionOf, buildReport, type CaughtErrors, reportCause, runErrorFrom } from '../core/report-builder.js';
 import { powertoolsLogger } from './shared/logger.js';
 
 const logger = powertoolsLogger();
 
 export interface ReportEvent {
-  readonly action: Action;
-  /** The parsed request (not needed to build the report; accepted because the state passes everything). */
+  /** The parsed request, or the raw execution input when ResolveRequest failed. */
   readonly request?: unknown;
-  readonly startedAt: string;
+  /** The execution: name and start time. */
+  readonly run?: { readonly id?: string; readonly startedAt?: string };
   readonly checks?: readonly (readonly CheckResult[])[] | readonly CheckResult[];
   readonly plan?: Plan;
   readonly roles?: readonly RoleResult[];
   readonly databases?: readonly DatabaseResult[];
+  /** The errors caught outside the Maps, by state name. */
+  readonly errors?: CaughtErrors;
 }
 
 export interface ReportResult {
@@ -28,15 +31,22 @@ export interface ReportResult {
 
 export function handler(event: ReportEvent): Promise<ReportResult> {
   return Promise.resolve().then(() => {
+    const error = runErrorFrom(event.errors);
     const report = buildReport({
-      action: event.action,
-      startedAt: event.startedAt,
+      action: actionOf(event.request),
+      startedAt: event.run?.startedAt ?? '',
       ...(event.checks ? { checks: event.checks } : {}),
       ...(event.plan ? { plan: event.plan } : {}),
       ...(event.roles ? { roles: event.roles } : {}),
       ...(event.databases ? { databases: event.databases } : {}),
+      ...(error ? { error } : {}),
     });
-    logger.info('report built', { ok: report.ok, action: report.action, durationMs: report.durationMs });
+    logger.info('report built', {
+      ok: report.ok,
+      action: report.action,
+      durationMs: report.durationMs,
+      ...(error ? { failedState: error.state, error: error.name } : {}),
+    });
     return { report, cause: reportCause(report) };
   });
 }

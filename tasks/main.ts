@@ -6,6 +6,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { ProgressEvent } from '../core/logger.js';
 import { runTask } from '../core/steps/task.js';
+import { AWS_CLIENT_CONFIG } from '../lambdas/shared/aws-clients.js';
 import { createRunContext } from '../lambdas/shared/context.js';
 import { powertoolsLogger } from '../lambdas/shared/logger.js';
 import { runTaskProcess } from './run.js';
@@ -21,7 +22,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 const code = await runTaskProcess({
   env: process.env,
-  sfn: new SFNClient({}),
+  sfn: new SFNClient(AWS_CLIENT_CONFIG),
   logger,
   signal: stop.signal,
   run: async (input, signal) => {

@@ -2,6 +2,7 @@
  * `pg-migrate aws start | watch | stop`: drive a deployed state machine. The request carries Secrets Manager ARNs,
  * never a connection string. Credentials and region come from the usual AWS SDK chain (or `--region`).
  */
+import { checkPrivateFilePath } from '../private-file.js';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { InputError } from '../../core/errors.js';
@@ -177,6 +178,7 @@ async function watch(
   json: string | undefined,
   intervalMs: number,
 ): Promise<number> {
+  if (json !== undefined) checkPrivateFilePath(json);
   const { tty, color } = interactiveOutput(io);
   const printer = new Printer({ out: io.out, err: io.err, tty, color, ...io.size });
   const controller = new AbortController();

@@ -3,13 +3,13 @@
  * the live view and the summary, write `--json FILE`, and map the outcome to the exit code. Ctrl-C stops the run,
  * its task children, and removes the replication objects this run created.
  */
-import { writeFileSync } from 'node:fs';
 import { describeServer } from '../../core/connection.js';
 import { describeError, scrub } from '../../core/errors.js';
 import type { Plan } from '../../core/plan.js';
 import { parseRequest, type Request } from '../../core/request.js';
 import { type LocalCommand, localHelp, parseLocalArgs } from '../args.js';
 import { prepareServers } from '../connections.js';
+import { checkPrivateFilePath, writePrivateFile } from '../private-file.js';
 import { loadAsl } from '../local/asl.js';
 import { type LocalRunResult, routeLine, runLocal } from '../local/runner.js';
 import { captureOutput } from '../output/capture.js';
@@ -32,6 +32,7 @@ export async function localCommand(
   }
   const servers = prepareServers(parsed);
   const request = parseRequest(parsed.request);
+  if (parsed.json !== undefined) checkPrivateFilePath(parsed.json);
   const asl = loadAsl();
   const { tty, color } = interactiveOutput(io);
   const sink: { printer?: Printer } = {};
@@ -110,7 +111,7 @@ export function writeReport(
               ? { name: outcome.error, message: outcome.cause }
               : { name: 'PgMigrate.Aborted', message: 'interrupted' },
         };
-  writeFileSync(path, `${JSON.stringify(scrubStrings(body), null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(path, `${JSON.stringify(scrubStrings(body), null, 2)}\n`);
 }
 
 /** Every string in a JSON value scrubbed (keys too): the file stays valid JSON whatever a password looks like. */

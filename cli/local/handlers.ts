@@ -14,7 +14,6 @@ const LOADERS: Readonly<Record<FunctionName, Loader>> = {
   roles: () => import('../../lambdas/roles.js'),
   cleanup: () => import('../../lambdas/cleanup.js'),
   status: () => import('../../lambdas/status.js'),
-  verify: () => import('../../lambdas/verify.js'),
   discover: () => import('../../lambdas/discover.js'),
   abort: () => import('../../lambdas/abort.js'),
   report: () => import('../../lambdas/report.js'),

@@ -253,9 +253,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   await runner.stopAll();
   await endpoint.close();
   await Promise.race([consume, new Promise((resolve) => setTimeout(resolve, 1000))]);
-  // The RunFailed cause is the report as JSON, trimmed to the Step Functions cause limit when large: locally the
+  // A failed run's cause is the report as JSON, trimmed to the Step Functions cause limit when large: locally the
   // whole report the Report state produced is at hand, so it is taken from there.
-  if (outcome.kind === 'error' && outcome.error === RUN_FAILED_ERROR && report) outcome = { kind: 'report', report };
+  if (report && (outcome.kind === 'report' || (outcome.kind === 'error' && outcome.error === RUN_FAILED_ERROR)))
+    outcome = { kind: 'report', report };
   return {
     outcome,
     ...(request ? { request } : {}),

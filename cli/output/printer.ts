@@ -32,7 +32,6 @@ const PHASE_LABELS: Readonly<Record<string, string>> = {
   [S.replicationStatus]: 'replication status',
   [S.waitForSync]: 'waiting for sync',
   [S.cutoverDatabases]: 'cutover',
-  [S.verify]: 'verify',
   [S.discover]: 'discover',
   [S.abort]: 'abort',
   [S.report]: 'report',

@@ -168,6 +168,12 @@ export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
   if (outcome.kind === 'interrupted') return c.yellow('Interrupted.');
   if (outcome.kind === 'error') return c.red(`Failed: ${outcome.error}: ${scrub(outcome.cause)}`);
   const { report } = outcome;
+  if (report.error) {
+    const where = `${report.error.name} in ${report.error.state}: ${scrub(report.error.message)}`;
+    return c.red(
+      stoppedBeforeWriting(report) ? `Stopped — ${where}; nothing was written to the target.` : `FAILED — ${where}.`,
+    );
+  }
   if (report.ok) {
     const replicating = report.databases.filter((d) => d.status === 'replicating').length;
     const done = report.databases.filter((d) => d.status === 'done').length;

@@ -148,11 +148,13 @@ function run(id: CheckId, evaluate: () => CheckResult[], database?: string): Che
     return evaluate();
   } catch (err) {
     if (err instanceof FactsUnavailable) return [couldNotRun(id, err, database)];
-    // A defect in an evaluation must not stop the other checks: report it.
+    // A defect in an evaluation must not stop the other checks: report it (a safety check blocks).
+    const safety = SAFETY_CHECKS.has(id);
     return [
-      result(id, 'warn', `could not evaluate: ${describeError(err)}`, {
+      result(id, safety ? 'fail' : 'warn', `could not evaluate: ${describeError(err)}`, {
         ...(database !== undefined ? { database } : {}),
         remedy: 'report this as a bug',
+        ...(safety ? { details: { couldNotRun: true }, replicationOnly: false } : {}),
       }),
     ];
   }

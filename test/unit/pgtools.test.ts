@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../../core/connection.js';
 import { PermanentError } from '../../core/errors.js';
-import { findPgTools } from '../../core/pgtools-locate.js';
+import { findPgTools, pgToolsSearchPath } from '../../core/pgtools-locate.js';
 import {
   dbnameConninfo,
   pgDumpArgs,
@@ -205,5 +205,63 @@ describe('finding the client tools', () => {
       if (previous === undefined) delete process.env.PG_MIGRATE_PG_BIN;
       else process.env.PG_MIGRATE_PG_BIN = previous;
     }
+  });
+});
+
+describe('finding the client tools safely', () => {
+  /** A directory with a fake pg_dump / pg_restore reporting `major`. */
+  function fakeBin(major: number, mode = 0o755): string {
+    const dir = mkdtempSync(join(tmpdir(), `pgm-fakebin-${major}-`));
+    for (const tool of ['pg_dump', 'pg_restore']) {
+      const path = join(dir, tool);
+      writeFileSync(path, `#!/bin/sh\necho "${tool} (PostgreSQL) ${major}.1"\n`);
+      chmodSync(path, 0o755);
+    }
+    chmodSync(dir, mode);
+    return dir;
+  }
+
+  it('never runs a pg_dump from a world-writable PATH directory, and says it skipped it', async () => {
+    const open = fakeBin(17, 0o777);
+    const env = { PATH: open };
+    expect(await findPgTools(14, { env, distribution: [] })).toBeUndefined();
+    expect(pgToolsSearchPath(env, []).skipped).toEqual([`${open} (writable by anyone)`]);
+    chmodSync(open, 0o755);
+    expect(await findPgTools(14, { env, distribution: [] })).toMatchObject({ dir: open, major: 17 });
+  });
+
+  it('never runs a world-writable pg_dump, nor one from a relative PATH entry', async () => {
+    const dir = fakeBin(17);
+    chmodSync(join(dir, 'pg_dump'), 0o777);
+    expect(await findPgTools(14, { env: { PATH: dir }, distribution: [] })).toBeUndefined();
+    expect(pgToolsSearchPath({ PATH: `.:bin:${dir}` }, []).skipped).toEqual([
+      '. (a relative directory)',
+      'bin (a relative directory)',
+    ]);
+  });
+
+  it('prefers the distribution directories to a newer pg_dump on PATH', async () => {
+    const onPath = fakeBin(18);
+    const found = await findPgTools(14, { env: { PATH: onPath }, distribution: ['/usr/lib/postgresql/15/bin'] });
+    expect(found).toMatchObject({ dir: '/usr/lib/postgresql/15/bin', major: 15 });
+    // PATH is searched when no distribution directory qualifies.
+    expect(
+      await findPgTools(16, { env: { PATH: onPath }, distribution: ['/usr/lib/postgresql/15/bin'] }),
+    ).toMatchObject({
+      dir: onPath,
+      major: 18,
+    });
+  });
+
+  it('prefers PG_MIGRATE_PG_BIN to everything, unless anyone may write to it', async () => {
+    const explicit = fakeBin(16);
+    const env = { PATH: '', PG_MIGRATE_PG_BIN: explicit };
+    expect(await findPgTools(14, { env, distribution: ['/usr/lib/postgresql/15/bin'] })).toMatchObject({
+      dir: explicit,
+    });
+    chmodSync(explicit, 0o777);
+    expect(await findPgTools(14, { env, distribution: ['/usr/lib/postgresql/15/bin'] })).toMatchObject({
+      dir: '/usr/lib/postgresql/15/bin',
+    });
   });
 });

@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scrub } from '../../core/errors.js';
+import { AWS_CLIENT_CONFIG } from '../../lambdas/shared/aws-clients.js';
 import { clearSecretCache, resolveConnection, resolveConnections } from '../../lambdas/shared/secrets.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-migrate/source-AbCdEf';
@@ -139,6 +140,20 @@ describe('resolveConnection with a secretArn', () => {
     await expect(resolveConnection({ secretArn: ARN }, 'source', { client, env: {} })).rejects.toMatchObject({
       name: 'PgMigrate.Transient',
     });
+  });
+
+  it('fails when Secrets Manager cannot be reached, saying what route the subnets lack', async () => {
+    secretsManager.on(GetSecretValueCommand).rejects(awsError('TimeoutError'));
+    const failure = resolveConnection({ secretArn: ARN }, 'source', { client, env: {} });
+    await expect(failure).rejects.toMatchObject({ name: 'PgMigrate.Transient' });
+    await expect(failure).rejects.toThrow(
+      /secretsmanager did not answer within 3 s.*NAT gateway, or the secretsmanager VPC endpoint/,
+    );
+  });
+
+  it('builds every SDK client with connect and request timeouts of seconds', () => {
+    expect(AWS_CLIENT_CONFIG.requestHandler.connectionTimeout).toBeLessThanOrEqual(5_000);
+    expect(AWS_CLIENT_CONFIG.requestHandler.requestTimeout).toBeLessThanOrEqual(30_000);
   });
 
   it('does not cache a failed read: the retry reads again', async () => {

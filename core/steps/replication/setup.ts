@@ -44,6 +44,7 @@ import {
   type TableName,
 } from './sql.js';
 import { describeSyncState, readSyncState, waitForSync } from './status.js';
+import { subscriptionTls } from './subscriber.js';
 import { type CopySummary, type ReplicationSteps, resolveSteps } from './steps.js';
 
 /** How set-up starts the data. */
@@ -122,12 +123,15 @@ async function emptyTargetTables(ctx: RunContext, database: string, tables: read
 /** Creates the subscription on the target (natively as superuser, or through aiven_extras). */
 async function createSubscription(
   ctx: RunContext,
+  request: Request,
   database: string,
   names: ReplicationNames,
   copyData: boolean,
   slotExists: boolean,
 ): Promise<void> {
-  const conninfo = subscriptionConninfo(ctx.source, database);
+  const tls = subscriptionTls(ctx.source, request);
+  if (tls.weakened) ctx.logger.warn(tls.weakened, { database });
+  const conninfo = subscriptionConninfo(ctx.source, database, tls);
   await withClient(ctx.target, database, async (client) => {
     let powers = await readPowers(client);
     // Neither superuser nor pg_create_subscription with CREATE here: aiven_extras, created now if it may be.
@@ -355,7 +359,7 @@ export async function migrateByReplication(
       start = { mode: 'copy-data', copy };
     }
     ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
-    await createSubscription(ctx, db, names, start.mode === 'copy-data', !aivenSource);
+    await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource);
     ctx.logger.info('subscription created', { database: db, copyData: start.mode === 'copy-data' });
     return await waitAndReport(
       ctx,

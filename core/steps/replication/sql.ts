@@ -3,7 +3,7 @@
  * go through quoteIdent, values are parameters where the statement allows them and literals (quoteLiteral) only in
  * DDL that cannot take parameters.
  */
-import { type ConnectionSpec, qualifiedName, quoteIdent, quoteLiteral } from '../../connection.js';
+import { type ConnectionSpec, qualifiedName, quoteIdent, quoteLiteral, type SslMode } from '../../connection.js';
 
 /** A statement with its parameters. */
 export interface SqlCommand {
@@ -111,20 +111,38 @@ function conninfoValue(value: string): string {
 }
 
 /**
- * The libpq key=value string the target's subscription uses to reach the source (password included: it lives only
- * in the target's pg_subscription catalog; never log it).
+ * The TLS settings of the subscription's connection (target server → source), in the target server's terms: a
+ * local file path means nothing there, so only what the request names for the subscription is used (see
+ * {@link subscriptionTls} in subscriber.ts).
  */
-export function subscriptionConninfo(spec: ConnectionSpec, database: string): string {
+export interface SubscriptionTls {
+  readonly sslmode: SslMode;
+  /** A path on the target server, or `system` (libpq 16+). */
+  readonly sslrootcert?: string;
+  readonly channelBinding?: 'require';
+}
+
+/**
+ * The libpq key=value string the target's subscription uses to reach the source (password included: it lives only
+ * in the target's pg_subscription catalog; never log it). `login` replaces the source user (the per-run role).
+ */
+export function subscriptionConninfo(
+  spec: ConnectionSpec,
+  database: string,
+  tls: SubscriptionTls,
+  login: { readonly user: string; readonly password?: string } = spec,
+): string {
   const parts: [string, string][] = [
     ['host', spec.host],
     ['port', String(spec.port)],
-    ['user', spec.user],
+    ['user', login.user],
     ['dbname', database],
-    ['sslmode', spec.sslmode],
+    ['sslmode', tls.sslmode],
     ['application_name', 'pg-migrate-subscription'],
   ];
-  if (spec.sslrootcert) parts.push(['sslrootcert', spec.sslrootcert]);
-  if (spec.password !== undefined) parts.push(['password', spec.password]);
+  if (tls.sslrootcert !== undefined) parts.push(['sslrootcert', tls.sslrootcert]);
+  if (tls.channelBinding !== undefined) parts.push(['channel_binding', tls.channelBinding]);
+  if (login.password !== undefined) parts.push(['password', login.password]);
   return parts.map(([k, v]) => `${k}=${conninfoValue(v)}`).join(' ');
 }
 

@@ -141,6 +141,39 @@ export async function replicationStatus(
   return { databases: results, allInSync };
 }
 
+/** The bounded wait for sync in the workflow: when it started, whether it is over, and why. */
+export interface SyncWait {
+  /** ISO time of the first status poll of this wait. */
+  readonly waitingSince: string;
+  /** True when the databases are not all in sync and `syncTimeoutSeconds` have passed since `waitingSince`. */
+  readonly expired: boolean;
+  /** Why the wait ended without sync (empty otherwise): the databases not in sync and their state. */
+  readonly reason: string;
+}
+
+/** Decides the sync wait after one poll. Pure: `waitingSince` is empty on the first poll. */
+export function syncWait(options: {
+  readonly waitingSince: string | undefined;
+  readonly now: Date;
+  readonly timeoutSeconds: number;
+  readonly allInSync: boolean;
+  readonly databases: readonly DatabaseResult[];
+}): SyncWait {
+  const since = options.waitingSince ? Date.parse(options.waitingSince) : Number.NaN;
+  const start = Number.isNaN(since) ? options.now.getTime() : since;
+  const waitingSince = new Date(start).toISOString();
+  const waitedSeconds = Math.floor((options.now.getTime() - start) / 1000);
+  if (options.allInSync || waitedSeconds < options.timeoutSeconds) return { waitingSince, expired: false, reason: '' };
+  const behind = options.databases
+    .filter((d) => d.method === 'replication' && d.status === 'replicating' && !d.message.startsWith('in sync'))
+    .map((d) => `${d.name}: ${d.message}`);
+  return {
+    waitingSince,
+    expired: true,
+    reason: `not in sync after ${waitedSeconds} s (syncTimeoutSeconds ${options.timeoutSeconds}); replication keeps running, run status or cutover later${behind.length > 0 ? ` — ${behind.join('; ')}` : ''}`,
+  };
+}
+
 /**
  * Polls until the database is in sync or `timeoutMs` passes. Returns the last state and whether it is in sync;
  * a missing subscription or slot is an error (something dropped it).

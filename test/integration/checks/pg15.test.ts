@@ -106,7 +106,7 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     [
       'the server has no TLS but sslmode=require',
       (uri: string) => `${uri}?sslmode=require`,
-      /does not support SSL/,
+      /does not accept TLS connections, and sslmode=require demands TLS/,
       /sslmode/,
     ],
     [

@@ -3,7 +3,6 @@ import { handler as abort } from '../../../lambdas/abort.js';
 import { handler as cleanup } from '../../../lambdas/cleanup.js';
 import { handler as discover } from '../../../lambdas/discover.js';
 import { handler as status } from '../../../lambdas/status.js';
-import { handler as verify } from '../../../lambdas/verify.js';
 import { runTask } from '../../../core/steps/task.js';
 import { useCluster } from '../../support/vitest.js';
 import { leftovers, planned, replicationRequest, runContext, SHOP_DATA, SHOP_SCHEMA } from './support.js';
@@ -23,7 +22,7 @@ afterAll(() => {
 });
 
 describe('the replication Lambda handlers and the task dispatcher', () => {
-  it('set up through runTask, then discover, report status, verify, clean up and abort through the handlers', async () => {
+  it('set up through runTask, then discover, report status, clean up and abort through the handlers', async () => {
     await source().createDatabase('shop');
     await source().loadFixture('shop', SHOP_SCHEMA + SHOP_DATA);
     const migrated = await runTask(runContext(source(), target()), {
@@ -43,10 +42,6 @@ describe('the replication Lambda handlers and the task dispatcher', () => {
     const looped = await status({ request, databases: [migrated] });
     expect(looped.databases).toMatchObject([{ name: 'shop', status: 'replicating', rows: migrated.rows }]);
     expect(migrated.rows).toBeGreaterThan(20_000);
-
-    const verified = await verify({ request: { ...request, action: 'migrate' }, databases: state.databases });
-    expect(verified[0]?.verification?.length).toBeGreaterThan(0);
-    expect(verified[0]?.status).toBe('replicating');
 
     const cleaned = await cleanup({
       request: { ...request, action: 'migrate' },

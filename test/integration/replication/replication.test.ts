@@ -6,7 +6,6 @@ import {
   migrateByReplication,
   replicationNames,
   replicationStatus,
-  verifyDatabases,
 } from '../../../core/steps/replication/index.js';
 import { useCluster } from '../../support/vitest.js';
 import {
@@ -65,8 +64,6 @@ describe('replication 15 → 15 with a live writer', () => {
     const status = await replicationStatus(ctx, request, discovered);
     expect(status.databases.map((d) => d.status)).toEqual(['replicating', 'replicating']);
     expect(status.databases.every((d) => /tables ready/.test(d.message))).toBe(true);
-    const informational = await verifyDatabases(ctx, request, status.databases);
-    expect(informational.every((d) => d.status === 'replicating' && d.verification !== undefined)).toBe(true);
 
     await writer.stop();
     expect(writer.errors).toEqual([]);

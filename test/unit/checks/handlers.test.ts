@@ -47,13 +47,40 @@ describe('the Plan handler', () => {
 describe('the Report handler', () => {
   it('builds the report from what the run produced', async () => {
     const { report, cause } = await reportHandler({
-      action: 'check',
       request: input,
-      startedAt: new Date(Date.now() - 50).toISOString(),
+      run: { id: 'run-1', startedAt: new Date(Date.now() - 50).toISOString() },
       checks: [[{ id: 'extensions', status: 'fail', database: 'a "quoted" \\ name', message: 'x', remedy: 'y' }]],
     });
     expect(report).toMatchObject({ ok: false, action: 'check', roles: [], databases: [] });
+    expect(report.error).toBeUndefined();
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(cause)).toEqual(report);
+  });
+
+  it('names the state that failed, with its error and message, and is not ok', async () => {
+    const { report, cause } = await reportHandler({
+      request: { ...input, action: 'migrate' },
+      run: { id: 'run-1', startedAt: new Date().toISOString() },
+      errors: {
+        Roles: {
+          Error: 'PgMigrate.Permanent',
+          Cause: JSON.stringify({ errorType: 'PgMigrate.Permanent', errorMessage: 'permission denied to create role' }),
+        },
+      },
+    });
+    expect(report).toMatchObject({
+      ok: false,
+      action: 'migrate',
+      error: { state: 'Roles', name: 'PgMigrate.Permanent', message: 'permission denied to create role' },
+    });
+    expect(JSON.parse(cause)).toEqual(report);
+  });
+
+  it('reports a request that did not resolve with its action when it names one, else as check', async () => {
+    const caught = { ResolveRequest: { Error: 'PgMigrate.BadInput', Cause: 'method: Invalid option' } };
+    const named = await reportHandler({ request: { action: 'migrate', method: 'x' }, errors: caught });
+    expect(named.report).toMatchObject({ ok: false, action: 'migrate', error: { name: 'PgMigrate.BadInput' } });
+    const unnamed = await reportHandler({ request: { action: 'explode' }, errors: caught });
+    expect(unnamed.report).toMatchObject({ ok: false, action: 'check', error: { state: 'ResolveRequest' } });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateTargetDatabases } from '../../../core/checks/target-databases.js';
+import type { SharedFacts } from '../../../core/checks/collect.js';
+import {
+  evaluateTargetDatabases,
+  missingWriteRights,
+  predictOwner,
+  type TargetWriteAccess,
+} from '../../../core/checks/target-databases.js';
 import { failed, ok, server, statuses } from './helpers.js';
 
 describe('evaluateTargetDatabases', () => {
@@ -59,5 +65,107 @@ describe('evaluateTargetDatabases', () => {
       content: [{ database: 'a', facts: ok({ userObjects: 2, sample: ['public.x', 'app.y'], ours: false }) }],
     });
     expect(r?.message).toMatch(/2 object\(s\), e\.g\. public\.x, app\.y/);
+  });
+});
+
+describe('the target user may restore the database', () => {
+  const access = (over: Partial<TargetWriteAccess> = {}): TargetWriteAccess => ({
+    predicted: false,
+    owner: 'postgres',
+    ownerPrivileges: false,
+    create: false,
+    publicCreate: false,
+    sourceSchemas: ['public', 'app'],
+    ...over,
+  });
+  const plain = server({ superuser: false, user: 'avnadmin' });
+
+  it.each<[string, TargetWriteAccess, string[]]>([
+    [
+      'fails without CREATE on a database owned by someone else',
+      access(),
+      ['CREATE on the database', 'CREATE on schema public'],
+    ],
+    ['passes as the owner', access({ ownerPrivileges: true }), []],
+    ['passes with the grants', access({ create: true, publicCreate: true }), []],
+    [
+      'needs only CREATE on the database without objects in public',
+      access({ sourceSchemas: ['app'] }),
+      ['CREATE on the database'],
+    ],
+    ['needs nothing for an empty source database (nothing is written)', access({ sourceSchemas: [] }), []],
+    [
+      'needs CREATE on the database for large objects alone (the progress record)',
+      access({ sourceSchemas: [], sourceLargeObjects: true }),
+      ['CREATE on the database'],
+    ],
+  ])('%s', (_name, a, missing) => {
+    expect(missingWriteRights(a, false)).toEqual(missing);
+    expect(missingWriteRights(a, true)).toEqual([]);
+  });
+
+  it('fails an existing empty postgres database the target user may not write, naming the owner and the grants', () => {
+    const [r] = evaluateTargetDatabases({
+      selected: ['postgres'],
+      targetUser: plain,
+      existing: ['postgres'],
+      content: [{ database: 'postgres', facts: ok({ userObjects: 0, sample: [], ours: false }) }],
+      write: [{ database: 'postgres', access: access() }],
+    });
+    expect(r).toMatchObject({ status: 'fail', database: 'postgres', details: { owner: 'postgres' } });
+    expect(r?.remedy).toMatch(/GRANT CREATE ON DATABASE "postgres" TO avnadmin/);
+  });
+});
+
+describe('predictOwner', () => {
+  const shared = (
+    roles: Record<string, { exists: boolean; set: boolean; usage: boolean }>,
+    grant = '',
+  ): Pick<SharedFacts, 'target'> =>
+    ({
+      target: { ownerRoles: ok(roles), createroleSelfGrant: ok(grant) },
+    }) as unknown as Pick<SharedFacts, 'target'>;
+  const admin16 = server({ superuser: false, user: 'dbadmin', versionNum: 160004 });
+  const admin15 = server({ superuser: false, user: 'dbadmin', versionNum: 150008 });
+
+  it.each<[string, ReturnType<typeof server>, Pick<SharedFacts, 'target'>, { name: string; privileges: boolean }]>([
+    [
+      'a superuser keeps the source owner',
+      server(),
+      shared({ app: { exists: true, set: true, usage: true } }),
+      { name: 'app', privileges: true },
+    ],
+    [
+      'an owner the user may SET ROLE to and inherits',
+      admin16,
+      shared({ app: { exists: true, set: true, usage: true } }),
+      { name: 'app', privileges: true },
+    ],
+    [
+      'an owner the user only administers (16: ADMIN without SET): the user owns it',
+      admin16,
+      shared({ app: { exists: true, set: false, usage: false } }),
+      { name: 'dbadmin', privileges: true },
+    ],
+    [
+      'an owner the roles step creates on 16 with createrole_self_grant = set, inherit',
+      admin16,
+      shared({ app: { exists: false, set: false, usage: false } }, 'set, inherit'),
+      { name: 'app', privileges: true },
+    ],
+    [
+      'an owner the roles step creates on 16 with createrole_self_grant = set only: not writable',
+      admin16,
+      shared({ app: { exists: false, set: false, usage: false } }, 'set'),
+      { name: 'app', privileges: false },
+    ],
+    [
+      'an owner the roles step creates before 16: the user owns it',
+      admin15,
+      shared({ app: { exists: false, set: false, usage: false } }, 'set, inherit'),
+      { name: 'dbadmin', privileges: true },
+    ],
+  ])('%s', (_name, user, s, expected) => {
+    expect(predictOwner('app', user, s)).toEqual(expected);
   });
 });

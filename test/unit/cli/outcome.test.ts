@@ -41,6 +41,22 @@ describe('exit codes', () => {
       2,
     ],
     ['a failed check action', { kind: 'report', report: { ...base, action: 'check', ok: false } }, 2],
+    [
+      'a report of a request the workflow rejected',
+      {
+        kind: 'report',
+        report: { ...base, ok: false, error: { state: 'ResolveRequest', name: 'PgMigrate.BadInput', message: 'x' } },
+      },
+      2,
+    ],
+    [
+      'a report of a state that failed after the pre-checks',
+      {
+        kind: 'report',
+        report: { ...base, ok: false, error: { state: 'Roles', name: 'PgMigrate.Permanent', message: 'x' } },
+      },
+      1,
+    ],
     ['a BadInput error', { kind: 'error', error: 'PgMigrate.BadInput', cause: 'x' }, 2],
     ['a Blocked error', { kind: 'error', error: 'PgMigrate.Blocked', cause: 'x' }, 2],
     ['a runtime error', { kind: 'error', error: 'States.Runtime', cause: 'x' }, 1],
@@ -61,6 +77,11 @@ describe('outcomes from an execution', () => {
   it('reads the report from a RunFailed cause', () => {
     const report = { ...base, ok: false };
     expect(outcomeFromFailure('PgMigrate.RunFailed', JSON.stringify(report))).toEqual({ kind: 'report', report });
+  });
+
+  it("reads the report from the cause of a run that failed with a state's own error name", () => {
+    const report: Report = { ...base, ok: false, error: { state: 'Plan', name: 'PgMigrate.Permanent', message: 'x' } };
+    expect(outcomeFromFailure('PgMigrate.Permanent', JSON.stringify(report))).toEqual({ kind: 'report', report });
   });
 
   it('reads the Lambda error message from a JSON cause and scrubs it', () => {

@@ -95,13 +95,27 @@ describe('slot commands', () => {
 });
 
 describe('subscription SQL', () => {
-  const conninfo = subscriptionConninfo(spec, 'shop "eu"');
+  const conninfo = subscriptionConninfo(spec, 'shop "eu"', { sslmode: 'require' });
 
   it('builds a libpq conninfo with every value quoted and escaped', () => {
     expect(conninfo).toBe(
       "host='db.example.com' port='5433' user='o\\'neil' dbname='shop \"eu\"' sslmode='require' " +
         "application_name='pg-migrate-subscription' password='p\\'a\\\\ss w'",
     );
+  });
+
+  it('carries the subscription TLS settings and another login, never a local file of the source spec', () => {
+    const withCa = subscriptionConninfo(
+      { ...spec, sslrootcert: '/home/me/ca.pem' },
+      'shop',
+      { sslmode: 'verify-full', sslrootcert: 'system', channelBinding: 'require' },
+      { user: 'pg_migrate_sub_x', password: 'r4nd' },
+    );
+    expect(withCa).toBe(
+      "host='db.example.com' port='5433' user='pg_migrate_sub_x' dbname='shop' sslmode='verify-full' " +
+        "application_name='pg-migrate-subscription' sslrootcert='system' channel_binding='require' password='r4nd'",
+    );
+    expect(withCa).not.toContain('/home/me');
   });
 
   it('subscribes from the existing slot, with or without the initial copy', () => {
