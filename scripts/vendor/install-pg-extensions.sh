@@ -32,7 +32,7 @@ if installed; then echo "aiven_extras and pgextwlist already installed in $libdi
 need=()
 [ -f /usr/include/postgresql/15/server/postgres.h ] || need+=(postgresql-server-dev-15)
 command -v make >/dev/null || need+=(make)
-{ command -v cc >/dev/null || command -v gcc >/dev/null || command -v clang >/dev/null; } || need+=(gcc libc6-dev)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)   # PGXS builds with CC = gcc (and clang-14 for the bitcode, a dependency of the -dev package)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing ${need[*]} (to build the extensions)"
   as_root apt-get update -qq

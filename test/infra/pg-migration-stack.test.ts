@@ -266,7 +266,8 @@ describe('the state machine definition', () => {
     expect(topLevel.map(([name]) => name).sort()).toEqual(
       [
         S.resolveRequest,
-        S.preChecks,
+        S.serverChecks,
+        S.databaseChecks,
         S.plan,
         S.roles,
         S.migrateDatabases,
