@@ -1,10 +1,11 @@
 // Bundles the CLI: cli/main.ts -> dist/cli.mjs (Node 20+, ESM), so that `pg-migrate` starts without compiling
-// TypeScript and without resolving hundreds of modules. bin/pg-migrate.js uses the bundle only while it is newer
+// TypeScript and without resolving hundreds of modules; then the Fargate task (scripts/build.mjs -> dist/task.mjs),
+// which local runs start as the container does, instead of compiling tasks/main.ts with tsx. bin/pg-migrate.js uses the bundle only while it is newer
 // than every source file it was built from; otherwise it runs the sources through tsx.
 // Usage: npx tsx cli/bundle.ts (the `prepare` script runs it after npm ci)
 import { dirname, resolve } from 'node:path';
 import type * as Esbuild from 'esbuild';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // esbuild is a devDependency: without it (npm ci --omit=dev) there is no bundle, and the bin runs the sources.
 let build: typeof Esbuild.build;
@@ -56,3 +57,7 @@ await build({
   ],
   logLevel: 'warning',
 });
+
+// The task bundle, so that a local run's task starts as it does in the container (no TypeScript compiled).
+process.chdir(root);
+await import(pathToFileURL(resolve(root, 'scripts', 'build.mjs')).href);

@@ -5,7 +5,7 @@
  * and waits for its SendTaskSuccess / SendTaskFailure.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { scrub } from '../../core/errors.js';
@@ -20,11 +20,39 @@ export interface TaskCommand {
   readonly cwd: string;
 }
 
-/** `node dist/task.mjs` when the bundle exists, else `node --import tsx tasks/main.ts`. */
+/** Newest modification time of the `.ts` files under `dir` (0 when it does not exist). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `node dist/task.mjs` when the bundle (built by `npm ci`'s prepare, or `npm run build`) is newer than every source
+ * it is built from — the task starts without compiling TypeScript, as in the container — else
+ * `node --import tsx tasks/main.ts`, so that a stale bundle never runs old task code.
+ */
 export function defaultTaskCommand(): TaskCommand {
   const root = projectRoot();
   const bundle = join(root, 'dist', 'task.mjs');
-  if (existsSync(bundle)) return { file: process.execPath, args: [bundle], cwd: root };
+  let built = 0;
+  try {
+    built = statSync(bundle).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const fresh = built > 0 && ['core', 'lambdas', 'tasks'].every((dir) => newestSource(join(root, dir)) <= built);
+  if (fresh) return { file: process.execPath, args: [bundle], cwd: root };
   return { file: process.execPath, args: ['--import', 'tsx', join(root, 'tasks', 'main.ts')], cwd: root };
 }
 

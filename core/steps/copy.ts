@@ -1,23 +1,22 @@
 /**
  * The data copy: parallel `COPY … TO STDOUT` → `COPY … FROM STDIN` streams from source to target
- * (pg-copy-streams), `jobs` reader/writer pairs, every reader on one exported snapshot. Largest tables first; tables
+ * (copy-stream.ts: the source's CopyData messages forwarded to the target as they arrive), `jobs` reader/writer pairs, every reader on one exported snapshot. Largest tables first; tables
  * above `splitBytes` are split into ctid page ranges (each visible row version has exactly one ctid under the
  * snapshot, so every row is copied exactly once). Binary format when both majors are equal and no column holds a
  * type whose binary form carries a database-specific OID (user-defined composites, arrays of user types, extension
- * types); text otherwise. Streams are piped with backpressure (`stream/promises` pipeline): memory stays bounded
- * whatever the table size.
+ * types); text otherwise. The sockets are piped with backpressure: memory stays bounded whatever the table size.
+ * Small tables are copied in groups: many COPYs on one session pair, one target transaction per group, so that a
+ * database of thousands of small tables does not pay a commit and several round trips per table.
  *
  * With `resume` (the default), each chunk's COPY commits in the same transaction that records it in
  * `_pg_migrate.copy_progress`: a re-run skips completed tables and recopies partially copied ones from empty.
  */
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { filterTables, partitionRootSql, type TableName, USER_RELATION_SQL } from '../catalog.js';
+import { filterTables, partitionRootSql, type TableFilters, type TableName, USER_RELATION_SQL } from '../catalog.js';
 import { connect, qualifiedName, quoteIdent, serverMajor } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify } from '../errors.js';
-import type { TableFilters } from '../catalog.js';
+import { pipeCopy } from './copy-stream.js';
 import { copiedChunks, ensureProgress } from './progress.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
 
@@ -118,8 +117,10 @@ async function queryTables(client: pg.Client): Promise<TableRef[]> {
 /** One table's copy outcome. */
 export interface TableCopyResult {
   readonly table: TableRef;
-  /** Rows read from the source (under the snapshot) — or recorded by an earlier run when `resumed`. */
+  /** Rows the target stored (COPY FROM's count) — or recorded by an earlier run when `resumed`. */
   readonly rows: number;
+  /** Rows the source sent under the snapshot (COPY TO's count); absent when `resumed`. */
+  readonly sourceRows?: number;
   readonly bytes: number;
   readonly durationMs: number;
   readonly format: 'binary' | 'text';
@@ -156,7 +157,7 @@ export interface CopyOptions extends TableFilters {
 }
 
 /** A unit of work: one table, or one ctid page range of a split table. */
-interface CopyTask {
+export interface CopyTask {
   readonly table: TableRef;
   readonly chunk: number;
   readonly chunks: number;
@@ -195,6 +196,38 @@ export function planTasks(
   return tasks.sort((a, b) => b.bytes - a.bytes);
 }
 
+/** What a worker does at a time: one task, or a group of small whole tables copied in one target transaction. */
+export type CopyUnit = { readonly tasks: readonly CopyTask[]; readonly group: boolean };
+
+/**
+ * Groups whole-table tasks smaller than `smallBytes` into units of at most `maxTables` tables and `maxBytes` bytes;
+ * other tasks stay units of their own. Order is kept (largest first). Pure; exported for tests.
+ */
+export function groupTasks(
+  tasks: readonly CopyTask[],
+  options: { smallBytes: number; maxBytes: number; maxTables: number },
+): CopyUnit[] {
+  const units: CopyUnit[] = [];
+  let open: CopyTask[] = [];
+  let openBytes = 0;
+  const close = () => {
+    if (open.length > 0) units.push({ tasks: open, group: true });
+    open = [];
+    openBytes = 0;
+  };
+  for (const task of tasks) {
+    if (task.chunks !== 1 || task.bytes >= options.smallBytes) {
+      units.push({ tasks: [task], group: false });
+      continue;
+    }
+    if (open.length >= options.maxTables || (open.length > 0 && openBytes + task.bytes > options.maxBytes)) close();
+    open.push(task);
+    openBytes += task.bytes;
+  }
+  close();
+  return units;
+}
+
 /** The SQL of one task, for source and target. Pure; exported for tests. */
 export function copySql(task: CopyTask, format: 'binary' | 'text', freeze: boolean): { out: string; in: string } {
   const { table } = task;
@@ -213,6 +246,11 @@ export function copySql(task: CopyTask, format: 'binary' | 'text', freeze: boole
   }
   return { out, in: `COPY ${qn}${colList} FROM STDIN WITH ${opts}` };
 }
+
+/** Tables below this size are copied in groups (see {@link groupTasks}). */
+const SMALL_TABLE_BYTES = 1024 * 1024;
+const GROUP_MAX_BYTES = 16 * 1024 * 1024;
+const GROUP_MAX_TABLES = 100;
 
 interface Worker {
   readonly source: pg.Client;
@@ -236,15 +274,33 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
   const workers: Worker[] = [];
   try {
     const snapshot = options.snapshot ?? (exported = await exportSnapshot(ctx.source, database)).id;
-    // Open and attach every reader before the exporter may go away.
-    for (let i = 0; i < jobs; i++) {
-      const source = await connect(ctx.source, database, { applicationName: `pg-migrate copy ${i + 1}` });
-      const target = await connect(ctx.target, database, { applicationName: `pg-migrate copy ${i + 1}` });
-      workers.push({ source, target });
-      await importSnapshot(source, snapshot);
-      await source.query('SET LOCAL row_security = off'); // all rows, or an error — never silently fewer
-      await target.query('SET synchronous_commit = off');
-    }
+    // Open and attach every reader before the exporter may go away (all sessions at once: each costs a round of
+    // authentication, ~30 ms here).
+    const opened = await Promise.allSettled(
+      Array.from({ length: jobs }, async (_, i) => {
+        const name = { applicationName: `pg-migrate copy ${i + 1}` };
+        const [source, target] = await Promise.allSettled([
+          connect(ctx.source, database, name),
+          connect(ctx.target, database, name),
+        ]);
+        if (source.status === 'fulfilled' && target.status === 'fulfilled') {
+          workers.push({ source: source.value, target: target.value });
+          return;
+        }
+        if (source.status === 'fulfilled') await source.value.end().catch(() => {});
+        if (target.status === 'fulfilled') await target.value.end().catch(() => {});
+        throw source.status === 'rejected' ? source.reason : (target as PromiseRejectedResult).reason;
+      }),
+    );
+    const refused = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) throw refused.reason;
+    await Promise.all(
+      workers.map(async ({ source, target }) => {
+        await importSnapshot(source, snapshot);
+        await source.query('SET LOCAL row_security = off'); // all rows, or an error — never silently fewer
+        await target.query('SET synchronous_commit = off');
+      }),
+    );
     const first = workers[0]!;
     const [sourceMajor, targetMajor] = await Promise.all([serverMajor(first.source), serverMajor(first.target)]);
     const tables = options.tables ?? filterTables(await queryTables(first.source), options);
@@ -300,93 +356,133 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
           ? 'binary'
           : 'text';
 
-    const results = new Map<string, { rows: number; bytes: number; chunks: number; started: number }>();
+    const units = groupTasks(tasks, {
+      smallBytes: SMALL_TABLE_BYTES,
+      maxBytes: GROUP_MAX_BYTES,
+      maxTables: GROUP_MAX_TABLES,
+    });
+
+    const results = new Map<
+      string,
+      { rows: number; sourceRows: number; bytes: number; chunks: number; started: number }
+    >();
     for (const r of done.values()) options.onTableDone?.(r);
     const finished: TableCopyResult[] = [...done.values()];
     let next = 0;
     let failure: Error | undefined;
-    const runTask = async (worker: Worker, task: CopyTask) => {
-      const key = JSON.stringify([task.table.schema, task.table.name]);
-      const acc = results.get(key) ?? { rows: 0, bytes: 0, chunks: 0, started: Date.now() };
-      results.set(key, acc);
+
+    /** Copies one task inside the target's open transaction; returns its exact counts. */
+    const copyOne = async (worker: Worker, task: CopyTask, freeze: boolean) => {
       const format = formatOf(task.table);
-      const whole = task.chunks === 1;
-      const sql = copySql(task, format, whole && resume);
-      await worker.target.query('BEGIN');
-      if (whole && resume)
-        await worker.target.query(`TRUNCATE ONLY ${qualifiedName(task.table.schema, task.table.name)}`);
-      const reader = worker.source.query(copyTo(sql.out));
-      const writer = worker.target.query(copyFrom(sql.in));
-      let bytes = 0;
-      let lines = 0;
+      const sql = copySql(task, format, freeze);
+      const key = JSON.stringify([task.table.schema, task.table.name]);
+      const acc = results.get(key);
       let reportedAt = Date.now();
-      const report = () =>
+      const report = (bytes: number, rows: number) =>
         ctx.progress({
           kind: 'table',
           database,
           table: tableName(task.table),
-          // Text COPY ends every row with a newline (embedded ones are escaped): exact. Binary: estimated from the
-          // share of the table's size read so far; the final event carries the exact count.
-          rows:
-            acc.rows +
-            (format === 'text'
-              ? lines
-              : Math.round(Math.max(0, task.table.rowsEstimate) * Math.min(1, bytes / Math.max(1, task.table.bytes)))),
-          bytes: acc.bytes + bytes,
+          // One CopyData message per row (binary adds one for its trailer): exact enough for a progress bar; the
+          // final event carries the servers' own count.
+          rows: (acc?.rows ?? 0) + rows,
+          bytes: (acc?.bytes ?? 0) + bytes,
           totalBytes: task.table.bytes,
           done: false,
         });
-      report();
-      reader.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (format === 'text') for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
-        const now = Date.now();
-        if (now - reportedAt >= 1000) {
-          reportedAt = now;
-          report();
-        }
+      let messages = 0;
+      if (task.table.bytes >= SMALL_TABLE_BYTES) report(0, 0);
+      const copied = await pipeCopy(worker.source, worker.target, sql, {
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onData: (bytes, count) => {
+          messages += count;
+          const now = Date.now();
+          if (now - reportedAt >= 1000) {
+            reportedAt = now;
+            report(bytes, messages);
+          }
+        },
       });
-      await pipeline(reader, writer, ...(ctx.signal ? [{ signal: ctx.signal }] : []));
-      const rows = writer.rowCount;
+      return { format, ...copied };
+    };
+
+    /** Books a committed task; reports the table when its last chunk is in. */
+    const booked = (
+      task: CopyTask,
+      format: 'binary' | 'text',
+      copied: { rowsIn: number; rowsOut: number; bytes: number },
+    ) => {
+      const key = JSON.stringify([task.table.schema, task.table.name]);
+      const acc = results.get(key) ?? { rows: 0, sourceRows: 0, bytes: 0, chunks: 0, started: Date.now() };
+      results.set(key, acc);
+      acc.rows += copied.rowsIn;
+      acc.sourceRows += copied.rowsOut;
+      acc.bytes += copied.bytes;
+      acc.chunks += 1;
+      if (acc.chunks < task.chunks) return;
+      const result: TableCopyResult = {
+        table: task.table,
+        rows: acc.rows,
+        sourceRows: acc.sourceRows,
+        bytes: acc.bytes,
+        durationMs: Date.now() - acc.started,
+        format,
+        chunks: task.chunks,
+        resumed: false,
+      };
+      finished.push(result);
+      ctx.progress({
+        kind: 'table',
+        database,
+        table: tableName(task.table),
+        rows: acc.rows,
+        bytes: acc.bytes,
+        totalBytes: task.table.bytes,
+        done: true,
+      });
+      ctx.logger.debug('table copied', {
+        database,
+        table: tableName(task.table),
+        rows: acc.rows,
+        bytes: acc.bytes,
+        format,
+      });
+      options.onTableDone?.(result);
+    };
+
+    const progressSql =
+      'INSERT INTO _pg_migrate.copy_progress (schema_name, table_name, chunk, chunks, rows, bytes) ' +
+      'SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::int[]), ' +
+      'pg_catalog.unnest($4::int[]), pg_catalog.unnest($5::bigint[]), pg_catalog.unnest($6::bigint[]))';
+
+    /**
+     * One unit in one target transaction: a whole table is truncated and loaded with FREEZE; a chunk of a split
+     * table, or a group of small tables, is appended. The progress rows commit with the data.
+     */
+    const runUnit = async (worker: Worker, unit: CopyUnit) => {
+      const [only] = unit.tasks;
+      const freeze = !unit.group && only!.chunks === 1 && resume;
+      await worker.target.query(
+        freeze ? `BEGIN; TRUNCATE ONLY ${qualifiedName(only!.table.schema, only!.table.name)}` : 'BEGIN',
+      );
+      const copies: { task: CopyTask; format: 'binary' | 'text'; rowsIn: number; rowsOut: number; bytes: number }[] =
+        [];
+      for (const task of unit.tasks) {
+        if (ctx.signal?.aborted) throw new AbortedError('copy stopped on request');
+        copies.push({ task, ...(await copyOne(worker, task, freeze)) });
+      }
       if (resume) {
-        await worker.target.query(
-          'INSERT INTO _pg_migrate.copy_progress (schema_name, table_name, chunk, chunks, rows, bytes) VALUES ($1, $2, $3, $4, $5, $6)',
-          [task.table.schema, task.table.name, task.chunk, task.chunks, rows, bytes],
-        );
+        await worker.target.query(progressSql, [
+          copies.map((c) => c.task.table.schema),
+          copies.map((c) => c.task.table.name),
+          copies.map((c) => c.task.chunk),
+          copies.map((c) => c.task.chunks),
+          copies.map((c) => c.rowsIn),
+          copies.map((c) => c.bytes),
+        ]);
       }
       await worker.target.query('COMMIT');
-      acc.rows += rows;
-      acc.bytes += bytes;
-      acc.chunks += 1;
-      if (acc.chunks === task.chunks) {
-        const result: TableCopyResult = {
-          table: task.table,
-          rows: acc.rows,
-          bytes: acc.bytes,
-          durationMs: Date.now() - acc.started,
-          format,
-          chunks: task.chunks,
-          resumed: false,
-        };
-        finished.push(result);
-        ctx.progress({
-          kind: 'table',
-          database,
-          table: tableName(task.table),
-          rows: acc.rows,
-          bytes: acc.bytes,
-          totalBytes: task.table.bytes,
-          done: true,
-        });
-        ctx.logger.debug('table copied', {
-          database,
-          table: tableName(task.table),
-          rows: acc.rows,
-          bytes: acc.bytes,
-          format,
-        });
-        options.onTableDone?.(result);
-      }
+      for (const c of copies) booked(c.task, c.format, c);
     };
     await Promise.all(
       workers.map(async (worker) => {
@@ -395,14 +491,15 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
             failure ??= new AbortedError('copy stopped on request');
             return;
           }
-          const task = tasks[next++];
-          if (!task) return;
+          const unit = units[next++];
+          if (!unit) return;
           try {
-            await runTask(worker, task);
+            await runUnit(worker, unit);
           } catch (err) {
+            const what = unit.tasks.map((t) => tableName(t.table)).join(', ');
             failure ??= ctx.signal?.aborted
               ? new AbortedError('copy stopped on request')
-              : classify(err, `copying ${tableName(task.table)} of ${JSON.stringify(database)}`);
+              : classify(err, `copying ${unit.group ? `the group ${what}` : what} of ${JSON.stringify(database)}`);
             return;
           }
         }

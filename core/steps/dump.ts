@@ -4,7 +4,6 @@
  * large objects → ANALYZE → verify. Resumable: an interrupted run leaves `_pg_migrate` progress in the target
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
-import type pg from 'pg';
 import { readTargetContent } from '../catalog.js';
 import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
@@ -14,8 +13,7 @@ import { findPgTools } from '../pgtools-locate.js';
 import type { PgTools } from '../pgtools.js';
 import type { DatabaseResult, TableResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
-import { copyTables, tableName } from './copy.js';
-import { IndexBuilder, readEarlyIndexes } from './indexes.js';
+import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
 import { completedSteps, dropProgress, ensureProgress, markStep } from './progress.js';
@@ -55,22 +53,6 @@ async function sourceIsEmpty(ctx: RunContext, database: string): Promise<boolean
     const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
     return rows.length === 0;
   });
-}
-
-/** Runs `fn` on a source session reading under `snapshot`. */
-async function withSnapshotSession<T>(
-  ctx: RunContext,
-  database: string,
-  snapshot: string,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = await connect(ctx.source, database);
-  try {
-    await importSnapshot(client, snapshot);
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 /** ANALYZE every table and materialized view of the target database, `jobs` at a time. */
@@ -159,32 +141,12 @@ export async function migrateByDump(
       }
       phase('copy');
       // Indexes and keys of finished tables are built while the other tables copy (post-data skips them).
-      const early = steps.has('copy')
-        ? new Map<string, string[]>()
-        : await withSnapshotSession(ctx, name, snapshot.id, readEarlyIndexes);
-      const indexes = early.size > 0 ? await IndexBuilder.open(ctx.target, name, jobs, ctx.logger) : undefined;
-      let copy: Awaited<ReturnType<typeof copyTables>>;
-      try {
-        copy = await copyTables(ctx, {
-          database: name,
-          jobs,
-          snapshot: snapshot.id,
-          ...tableFiltersFor(request, name),
-          onTableDone: (t) => {
-            const statements = t.resumed ? undefined : early.get(JSON.stringify([t.table.schema, t.table.name]));
-            if (statements) indexes?.add(tableName(t.table), statements);
-          },
-        });
-        await indexes?.drain();
-      } finally {
-        await indexes?.close();
-      }
-      if (indexes)
-        ctx.logger.debug('indexes built during the copy', {
-          database: name,
-          built: indexes.built,
-          failed: indexes.failed,
-        });
+      const early = steps.has('copy') ? new Map<string, string[]>() : await readEarlyIndexesAt(ctx, name, snapshot.id);
+      const copy = await copyBuildingIndexes(
+        ctx,
+        { database: name, jobs, snapshot: snapshot.id, ...tableFiltersFor(request, name) },
+        early,
+      );
       await markStep(ctx.target, name, 'copy');
 
       phase('post-data');
@@ -266,16 +228,37 @@ export async function migrateByDump(
   }
 }
 
+/**
+ * Verification under the copy's snapshot. A table copied by this run is proven by the servers' own counts: the
+ * rows the source's COPY sent under the snapshot and the rows the target's COPY stored in the same, committed
+ * transaction — exact, and free. With `checksums`, or for a table an earlier run copied (its source rows may have
+ * moved since), both sides are read: counts (and checksums) of the source in the snapshot and of the target.
+ */
 async function verifyTables(
   ctx: RunContext,
   database: string,
   snapshot: string,
-  tables: readonly { table: { schema: string; name: string }; bytes: number; durationMs: number }[],
+  tables: readonly {
+    table: { schema: string; name: string };
+    rows: number;
+    sourceRows?: number;
+    bytes: number;
+    durationMs: number;
+  }[],
   checksums: boolean,
   jobs: number,
 ): Promise<TableResult[]> {
+  const results: TableResult[] = [];
+  const measured = tables.filter((t) => checksums || t.sourceRows === undefined);
+  for (const t of tables) {
+    if (checksums || t.sourceRows === undefined) continue;
+    results.push(
+      compareTable(t.table, { rows: t.sourceRows }, { rows: t.rows }, { bytes: t.bytes, durationMs: t.durationMs }),
+    );
+  }
+  if (measured.length === 0) return results.sort((a, b) => a.name.localeCompare(b.name));
   const pairs = await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(jobs, tables.length)) }, async () => {
+    Array.from({ length: Math.max(1, Math.min(jobs, measured.length)) }, async () => {
       const source = await connect(ctx.source, database);
       await importSnapshot(source, snapshot);
       await source.query('SET LOCAL row_security = off');
@@ -285,8 +268,7 @@ async function verifyTables(
     }),
   );
   try {
-    const results: TableResult[] = [];
-    await forEachLimit(tables, pairs.length, async (t, worker) => {
+    await forEachLimit(measured, pairs.length, async (t, worker) => {
       const pair = pairs[worker]!;
       const [s, d] = await Promise.all([
         measureTable(pair.source, t.table, checksums),

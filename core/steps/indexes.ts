@@ -11,8 +11,11 @@
  */
 import type pg from 'pg';
 import { type ConnectionSpec, connect, qualifiedName, quoteIdent } from '../connection.js';
+import type { RunContext } from '../context.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { type CopyOptions, type CopyResult, copyTables, tableName } from './copy.js';
+import { importSnapshot } from './snapshot.js';
 
 /** Index and constraint statements per table (key: JSON [schema, table]). */
 export type EarlyIndexes = Map<string, string[]>;
@@ -139,5 +142,51 @@ export class IndexBuilder {
     this.queue.length = 0;
     for (const resolve of this.idle.splice(0)) resolve();
     await Promise.all(this.sessions.map((c) => c.end().catch(() => {})));
+  }
+}
+
+/** {@link readEarlyIndexes} on a new source session reading under `snapshot`. */
+export async function readEarlyIndexesAt(ctx: RunContext, database: string, snapshot: string): Promise<EarlyIndexes> {
+  const client = await connect(ctx.source, database);
+  try {
+    await importSnapshot(client, snapshot);
+    return await readEarlyIndexes(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * The parallel copy with each finished table's indexes and keys built on `jobs` more target sessions while the
+ * other tables still copy (`early`: from {@link readEarlyIndexes} in the copy's snapshot; empty: none built early).
+ * Used by the dump method and by replication's fast start alike; post-data then leaves out what exists.
+ */
+export async function copyBuildingIndexes(
+  ctx: RunContext,
+  options: CopyOptions,
+  early: EarlyIndexes,
+): Promise<CopyResult> {
+  const indexes =
+    early.size > 0 ? await IndexBuilder.open(ctx.target, options.database, options.jobs, ctx.logger) : undefined;
+  try {
+    const copy = await copyTables(ctx, {
+      ...options,
+      onTableDone: (t) => {
+        options.onTableDone?.(t);
+        const statements = t.resumed ? undefined : early.get(JSON.stringify([t.table.schema, t.table.name]));
+        if (statements) indexes?.add(tableName(t.table), statements);
+      },
+    });
+    await indexes?.drain();
+    if (indexes) {
+      ctx.logger.debug('indexes built during the copy', {
+        database: options.database,
+        built: indexes.built,
+        failed: indexes.failed,
+      });
+    }
+    return copy;
+  } finally {
+    await indexes?.close();
   }
 }

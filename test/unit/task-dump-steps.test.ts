@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commentOutExisting, localeClause } from '../../core/steps/schema.js';
-import { copySql, filterTables, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
+import { copySql, filterTables, groupTasks, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
 import { createRoleSql, isSystemRole, type SourceRole } from '../../core/steps/roles.js';
 import { setClause, splitListSetting } from '../../core/steps/settings.js';
 import { compareTable, verifySql } from '../../core/steps/verify.js';
@@ -47,6 +47,45 @@ describe('copy planning', () => {
     expect(planTasks([table('big', 1024 * MiB)], { splitBytes: 256 * MiB, jobs: 4, splittable: false })).toHaveLength(
       1,
     );
+  });
+
+  it('groups small whole tables in order, up to a table count and a byte budget, and leaves the rest alone', () => {
+    const tasks = planTasks(
+      [
+        table('big', 1024 * MiB),
+        table('mid', 5 * MiB),
+        ...Array.from({ length: 5 }, (_, i) => table(`s${i}`, 300 * 1024)),
+        table('tiny', 0),
+      ],
+      { splitBytes: 256 * MiB, jobs: 2, splittable: true },
+    );
+    const units = groupTasks(tasks, { smallBytes: MiB, maxBytes: MiB, maxTables: 3 });
+    const shape = units.map((u) => [
+      u.group,
+      u.tasks.map((t) => `${t.table.name}${t.chunks > 1 ? `#${t.chunk}` : ''}`),
+    ]);
+    expect(shape.filter(([group]) => !group).map(([, names]) => (names as string[]).length)).toEqual(
+      Array.from({ length: 9 }, () => 1),
+    );
+    expect(shape.filter(([group]) => group)).toEqual([
+      [true, ['s0', 's1', 's2']],
+      [true, ['s3', 's4', 'tiny']],
+    ]);
+    // Every task appears exactly once.
+    expect(units.flatMap((u) => u.tasks)).toHaveLength(tasks.length);
+  });
+
+  it('starts a new group when the next small table would exceed the byte budget', () => {
+    const tasks = planTasks([table('a', 600 * 1024), table('b', 500 * 1024), table('c', 100 * 1024)], {
+      splitBytes: 256 * MiB,
+      jobs: 2,
+      splittable: true,
+    });
+    expect(
+      groupTasks(tasks, { smallBytes: MiB, maxBytes: MiB, maxTables: 100 }).map((u) =>
+        u.tasks.map((t) => t.table.name),
+      ),
+    ).toEqual([['a'], ['b', 'c']]);
   });
 
   it('builds COPY statements with quoted names, the column list, and FREEZE only for whole tables', () => {

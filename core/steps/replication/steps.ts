@@ -12,6 +12,7 @@ import type { TableResult } from '../../report.js';
 import { type Request, tableFiltersFor } from '../../request.js';
 import { copyTables, listTables, type TableRef } from '../copy.js';
 import { locateTools } from '../dump.js';
+import { copyBuildingIndexes, readEarlyIndexesAt } from '../indexes.js';
 import { copyLargeObjects } from '../large-objects.js';
 import { ensureTargetDatabase, restorePostData, restorePreData } from '../schema.js';
 import { readSequences, writeSequences } from '../sequences.js';
@@ -87,13 +88,18 @@ export const defaultSteps: ReplicationSteps = {
       tables = (await listTables(ctx, database.name)).filter((t) => wanted.has(JSON.stringify([t.schema, t.name])));
     }
     // No resume: a re-run reads under a new slot snapshot, so every table is copied again (set-up empties them).
-    const result = await copyTables(ctx, {
+    const copyOptions = {
       database: database.name,
       jobs: request.jobs,
       resume: false,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       ...(tables ? { tables } : filters),
-    });
+    };
+    // Under the slot's snapshot (fast start), each finished table's indexes and keys are built while the others
+    // still copy, as the dump method does; post-data then leaves out what exists.
+    const result = options.snapshot
+      ? await copyBuildingIndexes(ctx, copyOptions, await readEarlyIndexesAt(ctx, database.name, options.snapshot))
+      : await copyTables(ctx, copyOptions);
     return { tables: result.tables.length, rows: result.rows, bytes: result.bytes };
   },
   async copySequences(ctx, _request, database) {

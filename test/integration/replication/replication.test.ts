@@ -94,6 +94,37 @@ describe('replication 15 → 15 with a live writer', () => {
     expect(aborted.every((d) => d.status === 'skipped')).toBe(true);
   });
 
+  it("builds each table's indexes and keys while the other tables still copy under the slot snapshot, and ends with the source's index set", async () => {
+    await source().createDatabase('indexed');
+    await source().loadFixture(
+      'indexed',
+      `CREATE TABLE public.a (id int PRIMARY KEY, v text UNIQUE, n int);
+       CREATE INDEX a_n ON public.a (n);
+       CREATE TABLE public.b (id bigint PRIMARY KEY, at timestamptz, doc jsonb);
+       CREATE INDEX b_doc ON public.b USING gin (doc);
+       INSERT INTO public.a SELECT g, md5(g::text), g % 10 FROM generate_series(1, 20000) g;
+       INSERT INTO public.b SELECT g, now(), jsonb_build_object('g', g) FROM generate_series(1, 5000) g;`,
+    );
+    const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+    const log = (message: string, fields?: Record<string, unknown>) =>
+      logged.push({ message, ...(fields ? { fields } : {}) });
+    const ctx = { ...runContext(source(), target()), logger: { debug: log, info: log, warn: log, error: log } };
+    const request = replicationRequest(source(), target(), { replicaIdentityFull: false, dbs: ['indexed'] });
+    const result = await migrateByReplication(ctx, request, planned('indexed'));
+    expect(result.message).toMatch(/fast start.*; in sync/);
+    const early = logged.find((l) => l.message === 'indexes built during the copy');
+    expect(early?.fields).toMatchObject({ database: 'indexed', built: 5, failed: 0 });
+    const indexes = async (cluster: typeof source) =>
+      cluster().query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+        [],
+        'indexed',
+      );
+    expect(await indexes(target)).toEqual(await indexes(source));
+    await abortReplication(ctx, { ...request, action: 'abort' });
+    expect(await leftovers(source(), target(), ['indexed'])).toEqual([]);
+  });
+
   it('cuts over only after writes committed asynchronously just before cutover have arrived', async () => {
     // synchronous_commit = off (the harness default) and a slow WAL writer: the last commit's record is not yet
     // written when cutover starts, so pg_current_wal_lsn() is before it; cutover must still wait for it.
