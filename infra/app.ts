@@ -52,6 +52,7 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
       `context logRetentionDays: ${logRetentionDays} is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, …)`,
     );
   const allowPlainUris = text('allowPlainUris') === 'true';
+  const acknowledgeWildcardSecretArns = text('acknowledgeWildcardSecretArns') === 'true';
   return {
     ...(vpcId !== undefined ? { env: { account, region } } : {}),
     ...(vpcId !== undefined ? { vpcId } : {}),
@@ -67,6 +68,7 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
       ...(databaseConcurrency !== undefined ? { databaseConcurrency } : {}),
       ...(logRetentionDays !== undefined ? { logRetention: logRetentionDays as logs.RetentionDays } : {}),
       ...(allowPlainUris ? { allowPlainUris } : {}),
+      ...(acknowledgeWildcardSecretArns ? { acknowledgeWildcardSecretArns } : {}),
     },
   };
 }

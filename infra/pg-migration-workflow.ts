@@ -31,6 +31,7 @@ import { Construct } from 'constructs';
 import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
+import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
 import { acknowledgeWorkflowFindings } from './workflow-nag.js';
 import {
   definitionOptions,
@@ -43,6 +44,7 @@ import {
   createSecurityGroup,
   createTaskDefinition,
   grantRunTask,
+  allowedSecretPatterns,
   grantSecrets,
   PURE_FUNCTIONS,
   TASK_CONTAINER_NAME,
@@ -122,6 +124,8 @@ export class PgMigrationWorkflow extends Construct {
       if (!PURE_FUNCTIONS.has(name)) grantSecrets(functions[name], secrets);
     }
     this.functions = functions;
+    // ResolveRequest refuses a secret the stack may not read before anything else sees the request.
+    functions.resolve.addEnvironment(ALLOWED_SECRET_ARNS_ENV, allowedSecretPatterns(secrets).join(','));
     // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
     // client tools major from here (tasks/Dockerfile ARG PG_MAJOR).
     functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, String(TASK_IMAGE_PG_MAJOR));

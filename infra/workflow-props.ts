@@ -58,6 +58,12 @@ export interface PgMigrationWorkflowProps {
    */
   readonly allowedSecretArns?: readonly string[];
   /**
+   * Acknowledge that `allowedSecretArns` holds a wildcard pattern (`*` or `?`): whoever may start an execution may
+   * then have the workflow read any secret the pattern matches. Without it, such a pattern is refused at synth.
+   * @default false
+   */
+  readonly acknowledgeWildcardSecretArns?: boolean;
+  /**
    * Accept `{ uri }` connection refs (credentials in the execution input, visible in the console and history).
    * For test deployments only. When true, the state machine log leaves out execution data.
    * @default false
@@ -141,6 +147,10 @@ export function propsProblems(props: PgMigrationWorkflowProps): string[] {
   for (const arn of props.allowedSecretArns ?? []) {
     if (!/^arn:aws[a-z-]*:secretsmanager:[^:]*:[^:]*:secret:.+/.test(arn))
       problems.push(`allowedSecretArns: ${arn} is not a Secrets Manager secret ARN (pattern)`);
+    else if (/[*?]/.test(arn) && props.acknowledgeWildcardSecretArns !== true)
+      problems.push(
+        `allowedSecretArns: ${arn} is a wildcard pattern: any execution could have the workflow read any secret it matches; name the secrets, or set acknowledgeWildcardSecretArns: true (context acknowledgeWildcardSecretArns=true) to accept it`,
+      );
   }
   return problems;
 }

@@ -48,6 +48,20 @@ export interface SecretAccess {
   readonly allowedSecretArns?: readonly string[];
 }
 
+/**
+ * The ARN patterns of every secret a request may name: the given secrets (a secret imported by a partial ARN as
+ * the partial ARN and `<partial>-??????`, the form of its complete ARN) and the allowed patterns.
+ */
+export function allowedSecretPatterns(access: SecretAccess): string[] {
+  const ofSecret = (secret: secretsmanager.ISecret | undefined) =>
+    secret === undefined
+      ? []
+      : secret.secretFullArn !== undefined
+        ? [secret.secretFullArn]
+        : [secret.secretArn, `${secret.secretArn}-??????`];
+  return [...ofSecret(access.sourceSecret), ...ofSecret(access.targetSecret), ...(access.allowedSecretArns ?? [])];
+}
+
 /** Secret read access for a function or the task role: the given secrets and the allowed patterns. */
 export function grantSecrets(grantee: iam.IGrantable, access: SecretAccess): void {
   access.sourceSecret?.grantRead(grantee);

@@ -27,6 +27,7 @@ import {
   PLACEHOLDER_TASK,
   placeholderFunctionArn,
 } from '../../scripts/build-asl.js';
+import { ALLOWED_SECRET_ARNS_ENV } from '../../core/ref-policy.js';
 
 const ACCOUNT = '123456789012';
 const SOURCE_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/source-AbCdEf`;
@@ -90,6 +91,7 @@ beforeAll(() => {
       sourceSecretArn: SOURCE_ARN,
       targetSecretArn: TARGET_ARN,
       allowedSecretArns: ALLOWED,
+      acknowledgeWildcardSecretArns: 'true',
       alarmEmail: 'dba@example.com',
       nightlyCheckInput: JSON.stringify(NIGHTLY),
     },
@@ -591,6 +593,34 @@ describe('the construct props', () => {
     expect(definition).not.toContain('$.request.maxConcurrency');
     // The pre-checks' database Map follows the session budget the server checks computed, whatever the prop.
     expect(definition).toContain('\\"MaxConcurrencyPath\\":\\"$.serverChecks.concurrency\\"');
+  });
+
+  it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {
+    const id = logicalIdOf('AWS::Lambda::Function', 'ResolveFunction');
+    const variables = (json.Resources[id]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(String(variables[ALLOWED_SECRET_ARNS_ENV]).split(',')).toEqual([SOURCE_ARN, TARGET_ARN, ALLOWED]);
+  });
+
+  it('fails when an allowed secret pattern has a wildcard and the construct has no acknowledgement for it', () => {
+    const { scope, vpc } = vpcStack();
+    expect(() => new PgMigrationWorkflow(scope, 'Wild', { vpc, allowedSecretArns: [ALLOWED] })).toThrow(
+      /allowedSecretArns: .*pg-migrate\/requests\/\* is a wildcard pattern.*acknowledgeWildcardSecretArns: true/,
+    );
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Named', {
+          vpc,
+          allowedSecretArns: [`arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/one-AbCdEf`],
+        }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new PgMigrationWorkflow(scope, 'Acknowledged', {
+          vpc,
+          allowedSecretArns: [ALLOWED],
+          acknowledgeWildcardSecretArns: true,
+        }),
+    ).not.toThrow();
   });
 
   it('fails when databaseConcurrency is out of range or an allowed secret is not a secret ARN', () => {
