@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { InputError, scrub } from '../core/errors.js';
 import type { ConnectionRef, RequestInput } from '../core/request.js';
+import { isWarningKind, WARNING_KINDS } from '../core/warnings.js';
 
 export const LOCAL_COMMANDS = ['check', 'migrate', 'status', 'cutover', 'abort'] as const;
 export type LocalCommand = (typeof LOCAL_COMMANDS)[number];
@@ -69,6 +70,12 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     type: 'boolean',
     commands: ['check', 'migrate'],
     help: 'consent to REPLICA IDENTITY FULL on source tables without a primary key',
+  },
+  accept: {
+    type: 'string',
+    multiple: true,
+    commands: ['migrate', 'cutover'],
+    help: `consent to these warning kinds (exit 0 despite them): ${WARNING_KINDS.join(', ')} (comma-separated, repeatable)`,
   },
   cutover: { type: 'boolean', commands: ['migrate'], help: 'go straight on into cutover once replication is in sync' },
   'max-lag-bytes': {
@@ -146,7 +153,8 @@ export function localHelp(command: LocalCommand): string {
   }
   lines.push(
     '',
-    'Exit codes: 0 success, 1 at least one database failed, 2 stopped before writing anything, 130 interrupted.',
+    'Exit codes: 0 success; 1 at least one database failed, or a warning whose kind --accept does not name;',
+    '2 stopped before writing anything; 130 interrupted.',
   );
   return lines.join('\n');
 }
@@ -227,6 +235,17 @@ export function requestOptions(
   set('maxLagBytes', int('max-lag-bytes'));
   set('timeoutSeconds', int('timeout'));
   set('targetFreeBytes', int('target-free-bytes'));
+  const accept = list('accept');
+  if (accept !== undefined) {
+    const unknown = accept.filter((kind) => !isWarningKind(kind));
+    if (unknown.length > 0)
+      problems.push(
+        `--accept: unknown warning kind${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => JSON.stringify(scrub(k))).join(', ')}; expected ${WARNING_KINDS.join(', ')}`,
+      );
+    else if (accept.length === 0)
+      problems.push(`--accept: name at least one warning kind (${WARNING_KINDS.join(', ')})`);
+    else request.accept = [...new Set(accept)];
+  }
   return request as RequestInput;
 }
 

@@ -2,8 +2,8 @@
  * `pg-migrate`: runs the state machine locally (`check`, `migrate`, `status`, `cutover`, `abort`), a throwaway
  * `demo`, and drives a deployed state machine (`aws start | watch | stop`).
  *
- * Exit codes: 0 success; 1 at least one database failed; 2 stopped before writing anything (bad input, a blocking
- * pre-check); 130 interrupted.
+ * Exit codes: 0 success; 1 at least one database failed, or a warning was not accepted (`--accept`); 2 stopped
+ * before writing anything (bad input, a blocking pre-check); 130 interrupted.
  *
  * @example
  * ```sh
@@ -31,7 +31,8 @@ const USAGE = () => {
     'AWS (a deployed state machine):',
     row('aws', 'start | watch | stop an execution'),
     '',
-    'Exit codes: 0 success, 1 at least one database failed, 2 stopped before writing anything, 130 interrupted.',
+    'Exit codes: 0 success; 1 a database failed, or a warning was not accepted (--accept);',
+    '2 stopped before writing anything; 130 interrupted.',
   ].join('\n');
 };
 

@@ -1,6 +1,7 @@
 /**
- * How a run ended, and the exit code that says so: 0 success; 1 at least one database failed; 2 stopped before
- * writing anything (bad input, a blocking pre-check); 130 interrupted (Ctrl-C).
+ * How a run ended, and the exit code that says so: 0 success; 1 at least one database failed, or a warning the
+ * user did not accept (`--accept`); 2 stopped before writing anything (bad input, a blocking pre-check); 130
+ * interrupted (Ctrl-C).
  */
 import { causeMessage, ERROR_NAMES, MigrationError } from '../core/errors.js';
 import type { Report } from '../core/report.js';

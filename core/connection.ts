@@ -195,11 +195,58 @@ export interface SessionOptions {
   readonly applicationName?: string;
   /** Open a replication connection (`replication=database`). @default false */
   readonly replication?: boolean;
+  /** What the session is for; its {@link SESSION_POLICIES} entry sets its timeouts. @default 'control' */
+  readonly role?: SessionRole;
 }
 
 /**
- * node-postgres client config for a spec and database; `search_path` pinned to pg_catalog at start-up. `attempt`
- * says whether this connection attempt uses TLS (see {@link tlsAttempts}; default: the mode's first attempt).
+ * What a session is for. `snapshot` holds an exported snapshot (or a slot's) open while others read under it;
+ * `reader` reads under an imported snapshot across many statements; `writer` writes into the target; `check` runs
+ * the short pre-check queries; `control` everything else (catalog reads, DDL).
+ */
+export type SessionRole = 'check' | 'snapshot' | 'reader' | 'writer' | 'control';
+
+/** The settings a session of a role starts with, beyond `search_path` and the statement and lock timeouts. */
+export interface SessionPolicy {
+  /**
+   * Holds a transaction open for as long as the run needs it (hours, idle in between): the server's
+   * `idle_in_transaction_session_timeout` and (17+) `transaction_timeout` must not end it, or the snapshot is lost.
+   */
+  readonly longTransaction: boolean;
+}
+
+/** One policy per session role. */
+export const SESSION_POLICIES: Readonly<Record<SessionRole, SessionPolicy>> = {
+  check: { longTransaction: false },
+  snapshot: { longTransaction: true },
+  reader: { longTransaction: true },
+  writer: { longTransaction: false },
+  control: { longTransaction: false },
+};
+
+/**
+ * The start-up `-c` settings of a session: `search_path` pinned, the statement and lock timeouts, and for sessions
+ * that hold a long transaction `idle_in_transaction_session_timeout = 0` (every supported version has it;
+ * `transaction_timeout`, 17+ only, is set after connecting: {@link connect}). Pure; exported for tests.
+ */
+export function sessionStartupOptions(options: SessionOptions = {}): string {
+  const settings = [
+    'search_path=pg_catalog,pg_temp',
+    `statement_timeout=${options.statementTimeoutMs ?? 0}`,
+    `lock_timeout=${options.lockTimeoutMs ?? 0}`,
+    ...(SESSION_POLICIES[options.role ?? 'control'].longTransaction ? ['idle_in_transaction_session_timeout=0'] : []),
+  ];
+  return settings.map((s) => `-c ${s}`).join(' ');
+}
+
+/** Turns `transaction_timeout` off where the server has it (17+); a no-op elsewhere. */
+export const NO_TRANSACTION_TIMEOUT_SQL =
+  "SELECT pg_catalog.set_config('transaction_timeout', '0', false) WHERE pg_catalog.current_setting('transaction_timeout', true) IS NOT NULL";
+
+/**
+ * node-postgres client config for a spec and database; `search_path` pinned to pg_catalog and the session role's
+ * timeouts set at start-up ({@link sessionStartupOptions}). `attempt` says whether this connection attempt uses TLS
+ * (see {@link tlsAttempts}; default: the mode's first attempt).
  */
 export function clientConfig(
   spec: ConnectionSpec,
@@ -216,7 +263,7 @@ export function clientConfig(
     enableChannelBinding: attempt.tls && spec.channelBinding !== 'disable',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'pg-migrate',
-    options: `-c search_path=pg_catalog,pg_temp -c statement_timeout=${options.statementTimeoutMs ?? 0} -c lock_timeout=${options.lockTimeoutMs ?? 0}`,
+    options: sessionStartupOptions(options),
     keepAlive: true,
   };
   if (spec.password !== undefined) config.password = spec.password;
@@ -278,6 +325,7 @@ async function connectOnce(
   if (spec.channelBinding === 'require') requireChannelBinding(client);
   try {
     await client.connect();
+    if (SESSION_POLICIES[options.role ?? 'control'].longTransaction) await client.query(NO_TRANSACTION_TIMEOUT_SQL);
   } catch (err) {
     await client.end().catch(() => {});
     throw err;

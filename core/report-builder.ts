@@ -8,8 +8,18 @@
  */
 import { causeMessage } from './errors.js';
 import type { Plan } from './plan.js';
-import type { Action, CheckResult, DatabaseResult, Report, RoleResult, RunError, ServerInfo } from './report.js';
+import type {
+  Action,
+  CheckResult,
+  DatabaseResult,
+  Report,
+  RoleResult,
+  RunError,
+  RunWarning,
+  ServerInfo,
+} from './report.js';
 import { ACTIONS } from './request.js';
+import { isWarningKind, type Warning, withConsent } from './warnings.js';
 
 export interface ReportInput {
   readonly action: Action;
@@ -21,6 +31,8 @@ export interface ReportInput {
   readonly databases?: readonly DatabaseResult[];
   readonly source?: ServerInfo;
   readonly target?: ServerInfo;
+  /** The warning kinds the user consented to (`request.accept`): those do not make `ok` false. @default [] */
+  readonly accept?: readonly string[];
   /** A step outside the databases that failed: the run is not ok. */
   readonly error?: RunError;
   /** For tests: the current time. @default Date.now() */
@@ -44,9 +56,21 @@ export function serverInfoFrom(
   return { host: d.host, port: d.port, version: d.version };
 }
 
+/** The consented warning kinds of a request as the workflow passes it (untrusted: unknown entries are ignored). */
+export function acceptedKinds(request: unknown): string[] {
+  const accept = (request as { accept?: unknown } | null | undefined)?.accept;
+  return Array.isArray(accept) ? accept.filter(isWarningKind) : [];
+}
+
+/** Every warning of a report (run-level and per database) that the user did not consent to. */
+export function unacceptedWarnings(report: Pick<Report, 'warnings' | 'databases'>): Warning[] {
+  return [...report.warnings, ...report.databases.flatMap((d) => d.warnings ?? [])].filter((w) => w.accepted !== true);
+}
+
 /**
  * `ok` is true when no check blocks (a `fail` not marked `details.replicationOnly`, or the plan is blocked) and,
- * for actions that migrate, no database failed, and no step of the run failed (`error`).
+ * for actions that migrate, no database failed, no step of the run failed (`error`) and (`migrate`, `cutover`)
+ * every warning is of a kind the user consented to (`accept`).
  */
 export function buildReport(input: ReportInput): Report {
   const flat = flatten(input.checks);
@@ -54,10 +78,21 @@ export function buildReport(input: ReportInput): Report {
   const blocked = input.plan
     ? input.plan.blocked
     : checks.some((c) => c.status === 'fail' && c.details?.replicationOnly !== true);
-  const databases = [...(input.databases ?? [])];
+  const accept = input.accept ?? [];
+  const databases = (input.databases ?? []).map((d) =>
+    d.warnings && d.warnings.length > 0 ? { ...d, warnings: withConsent(d.warnings, accept) } : d,
+  );
+  const roles = [...(input.roles ?? [])];
+  const warnings: RunWarning[] = roles.flatMap((r) =>
+    withConsent(r.warnings, accept).map((w) => ({ ...w, role: r.name })),
+  );
+  // Warnings count against `migrate` and `cutover`, the actions that write.
+  const degraded =
+    (input.action === 'migrate' || input.action === 'cutover') &&
+    unacceptedWarnings({ warnings, databases }).length > 0;
   const ok =
     input.error === undefined &&
-    (input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed'));
+    (input.action === 'check' ? !blocked : !blocked && databases.every((d) => d.status !== 'failed') && !degraded);
   const started = Date.parse(input.startedAt);
   const durationMs = Number.isNaN(started) ? 0 : Math.max(0, (input.now ?? Date.now()) - started);
   const source = input.source ?? serverInfoFrom(checks, 'connection-source');
@@ -69,8 +104,9 @@ export function buildReport(input: ReportInput): Report {
     ...(source ? { source } : {}),
     ...(target ? { target } : {}),
     checks,
-    roles: [...(input.roles ?? [])],
+    roles,
     databases,
+    warnings,
     ...(input.error ? { error: input.error } : {}),
   };
 }
@@ -127,7 +163,14 @@ export function reportCause(report: Report, limit = MAX_CAUSE_CHARS): string {
     durationMs: report.durationMs,
     checks: [],
     roles: [],
-    databases: report.databases.map((d) => ({ name: d.name, method: d.method, status: d.status, error: d.error })),
+    databases: report.databases.map((d) => ({
+      name: d.name,
+      method: d.method,
+      status: d.status,
+      error: d.error,
+      warnings: d.warnings,
+    })),
+    warnings: report.warnings,
     ...(report.error ? { error: { ...report.error, message: report.error.message.slice(0, 2000) } } : {}),
     truncated:
       'the full report exceeds the Step Functions cause limit; see the Report state output in the execution history',

@@ -2,6 +2,9 @@
  * The report: what every action returns (CLI `--json FILE`, the state machine's output).
  * It never holds a credential: servers are described by host, port and version only.
  */
+import type { Warning } from './warnings.js';
+
+export type { Warning, WarningKind } from './warnings.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -27,6 +30,8 @@ export interface RoleResult {
   readonly name: string;
   readonly status: RoleStatus;
   readonly message: string;
+  /** What was degraded for this role (an attribute not granted, a placeholder password, …). */
+  readonly warnings?: readonly Warning[];
 }
 
 export type DatabaseStatus = 'done' | 'replicating' | 'failed' | 'skipped';
@@ -58,6 +63,8 @@ export interface DatabaseResult {
   readonly verification?: readonly TableResult[];
   /** Error name (see core/errors.ts) when status is `failed`. */
   readonly error?: string;
+  /** What was degraded in this database (owners, grants, locale, settings); see core/warnings.ts. */
+  readonly warnings?: readonly Warning[];
 }
 
 export interface ServerInfo {
@@ -88,6 +95,14 @@ export interface Report {
   readonly checks: readonly CheckResult[];
   readonly roles: readonly RoleResult[];
   readonly databases: readonly DatabaseResult[];
+  /** Run-level warnings, not about one database (the roles step's), each naming its role. */
+  readonly warnings: readonly RunWarning[];
   /** Why the run stopped early, when a step outside the databases failed (`ok` is then false). */
   readonly error?: RunError;
+}
+
+/** A warning of the run (not of one database). */
+export interface RunWarning extends Warning {
+  /** The role it is about, when it is about one. */
+  readonly role?: string;
 }

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { InputError } from './errors.js';
 import { SSL_MODES } from './tls.js';
+import { WARNING_KINDS } from './warnings.js';
 
 /**
  * Where a server's connection string comes from. Credentials are never in the request itself on AWS:
@@ -57,6 +58,11 @@ export const RequestSchema = z.strictObject({
   subscriptionSslrootcert: z.string().min(1).optional(),
   /** Consent to REPLICA IDENTITY FULL on source tables without a primary key (replication method). */
   replicaIdentityFull: z.boolean().default(false),
+  /**
+   * Warning kinds the user consents to up front (core/warnings.ts): a degradation of one of these kinds is still
+   * reported, but does not make the run fail (`ok` stays true, exit code 0).
+   */
+  accept: z.array(z.enum(WARNING_KINDS, { error: () => `must be one of ${WARNING_KINDS.join(', ')}` })).default([]),
   /** After `migrate` by replication reaches sync, go straight on into cutover. */
   cutover: z.boolean().default(false),
   /** Replication lag (bytes) at or under which a database counts as in sync / may be cut over. */

@@ -5,13 +5,23 @@
  */
 import type { Plan } from '../core/plan.js';
 import type { CheckResult, DatabaseResult, Report, RoleResult } from '../core/report.js';
-import { actionOf, buildReport, type CaughtErrors, reportCause, runErrorFrom } from '../core/report-builder.js';
+import {
+  acceptedKinds,
+  actionOf,
+  buildReport,
+  type CaughtErrors,
+  reportCause,
+  runErrorFrom,
+} from '../core/report-builder.js';
 import { powertoolsLogger } from './shared/logger.js';
 
 const logger = powertoolsLogger();
 
 export interface ReportEvent {
-  /** The parsed request, or the raw execution input when ResolveRequest failed. */
+  /**
+   * The parsed request, or the raw execution input when ResolveRequest failed. Its `accept` (consented warning
+   * kinds) decides whether warnings make `ok` false.
+   */
   readonly request?: unknown;
   /** The execution: name and start time. */
   readonly run?: { readonly id?: string; readonly startedAt?: string };
@@ -35,6 +45,7 @@ export function handler(event: ReportEvent): Promise<ReportResult> {
     const report = buildReport({
       action: actionOf(event.request),
       startedAt: event.run?.startedAt ?? '',
+      accept: acceptedKinds(event.request),
       ...(event.checks ? { checks: event.checks } : {}),
       ...(event.plan ? { plan: event.plan } : {}),
       ...(event.roles ? { roles: event.roles } : {}),

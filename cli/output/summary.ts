@@ -5,7 +5,8 @@
  */
 import { scrub } from '../../core/errors.js';
 import type { Plan } from '../../core/plan.js';
-import type { CheckResult, CheckStatus, Report } from '../../core/report.js';
+import type { CheckResult, CheckStatus, Report, Warning } from '../../core/report.js';
+import { unacceptedWarnings } from '../../core/report-builder.js';
 import { type Outcome, stoppedBeforeWriting } from '../outcome.js';
 import { type Colors, colors, formatBytes, formatCount, formatDuration, table } from './format.js';
 
@@ -130,6 +131,7 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
         out.push(c.dim(`      ${scrub(d.name)}: ${d.error ? `${d.error}: ` : ''}${scrub(d.message)}`));
     }
   }
+  out.push(...warningLines(report, c));
   const verified = report.databases.filter((d) => d.verification && d.verification.length > 0);
   if (verified.length > 0) {
     const mismatches = verified.flatMap((d) => (d.verification ?? []).filter((t) => !t.ok).map((t) => ({ d, t })));
@@ -163,6 +165,31 @@ export function renderReport(report: Report, options: SummaryOptions = {}): stri
   return out;
 }
 
+/** The Warnings section: every degradation, run-level (roles) first, then per database; accepted ones marked. */
+function warningLines(report: Report, c: Colors): string[] {
+  const entries: { where: string; warning: Warning }[] = [
+    ...(report.warnings ?? []).map((w) => ({ where: w.role !== undefined ? `role ${w.role}` : '', warning: w })),
+    ...report.databases.flatMap((d) => (d.warnings ?? []).map((w) => ({ where: d.name, warning: w }))),
+  ];
+  if (entries.length === 0) return [];
+  const lines = ['', c.bold('Warnings')];
+  for (const { where, warning } of entries) {
+    const mark = warning.accepted ? c.dim('✔') : c.yellow('⚠');
+    const accepted = warning.accepted ? c.dim(' (accepted)') : '';
+    lines.push(
+      `  ${mark} ${where !== '' ? `${c.bold(scrub(where))}: ` : ''}${warning.kind}: ${scrub(warning.message)}${accepted}`,
+    );
+  }
+  return lines;
+}
+
+/** The distinct kinds of the warnings the user did not accept, in a stable order. */
+function unacceptedKinds(report: Report): string[] {
+  return [
+    ...new Set(unacceptedWarnings({ warnings: report.warnings ?? [], databases: report.databases }).map((w) => w.kind)),
+  ];
+}
+
 /** The last line: what happened, in words. */
 export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
   if (outcome.kind === 'interrupted') return c.yellow('Interrupted.');
@@ -189,7 +216,9 @@ export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
       nonBlocking > 0
         ? ` (${nonBlocking} failing finding${nonBlocking === 1 ? '' : 's'} changed the plan but block${nonBlocking === 1 ? 's' : ''} nothing)`
         : '';
-    return c.green(`OK — ${parts.join(', ') || `${report.action} finished`}${note}.`);
+    const accepted = [...(report.warnings ?? []), ...report.databases.flatMap((d) => d.warnings ?? [])].length;
+    const acceptedNote = accepted > 0 ? ` (${accepted} accepted warning${accepted === 1 ? '' : 's'})` : '';
+    return c.green(`OK — ${parts.join(', ') || `${report.action} finished`}${note}${acceptedNote}.`);
   }
   if (stoppedBeforeWriting(report)) {
     const blockers = report.checks.filter((ch) => ch.status === 'fail').length;
@@ -198,6 +227,14 @@ export function verdict(outcome: Outcome, c: Colors = colors(false)): string {
     );
   }
   const failed = report.databases.filter((d) => d.status === 'failed').length;
+  const kinds = unacceptedKinds(report);
+  if (failed === 0 && kinds.length > 0) {
+    const count = unacceptedWarnings({ warnings: report.warnings ?? [], databases: report.databases }).length;
+    return c.yellow(
+      `DEGRADED — ${count} warning${count === 1 ? '' : 's'} not accepted (${kinds.join(', ')}): the migration finished, ` +
+        `but not everything is as on the source. Review the warnings above; to consent up front, pass --accept ${kinds.join(',')}.`,
+    );
+  }
   return c.red(
     `FAILED — ${failed} of ${report.databases.length} database${report.databases.length === 1 ? '' : 's'} failed.`,
   );

@@ -12,8 +12,7 @@
  * - the target user may create the subscription in that database: superuser; `pg_create_subscription` (16+) with
  *   CREATE on the database; aiven_extras usable there (or installable, as above); or a recognised provider's admin
  *   role (rds_superuser, cloudsqlsuperuser, azure_pg_admin: their servers are patched to allow it). A database
- *   pg-migrate creates is predicted: owned by the source database's owner where the target user may SET ROLE to it,
- *   else by the target user.
+ *   pg-migrate creates is predicted: owned by the target user until the subscription exists (core/steps/schema.ts).
  *
  * The `postgres` database owned by someone else is the common case where these differ per database. Failures are
  * replication-only: `--method auto` uses dump for that database and names the reason; a forced `--method
@@ -32,7 +31,6 @@ import { defineCheck, need, result } from './check.js';
 import type { DatabaseFacts, ExtensionSupport, SharedFacts } from './collect.js';
 import { providerAdminRole } from './collect.js';
 import { listNames, majorOf, type PerDatabase, replicationCandidates, type ServerFacts } from './facts.js';
-import { predictOwner } from './target-databases.js';
 
 /** The source side of one database. */
 export interface PublishingFacts {
@@ -240,13 +238,13 @@ export function publishingFacts(db: DatabaseFacts, request: Request): Publishing
 export function subscribingFacts(db: DatabaseFacts, shared: SharedFacts): SubscribingFacts {
   if (db.target) return { exists: true, access: need(db.target.access, `"${db.item.name}" on the target`) };
   const user = need(shared.target.server, 'the target');
-  const owner = predictOwner(db.item.owner, user, shared);
+  // pg-migrate creates it owned by the target user, and hands it over only after the subscription exists.
   return {
     exists: false,
     access: {
-      create: owner.privileges,
-      owner: owner.name,
-      ownerPrivileges: owner.privileges,
+      create: true,
+      owner: user.user,
+      ownerPrivileges: true,
       aivenExtrasInstalled: false,
       aivenExtrasUsable: false,
     },

@@ -34,11 +34,14 @@ export interface TargetDatabasesFacts {
 
 /**
  * What the target user may do in a target database: read there when it exists; predicted when pg-migrate creates it
- * (owned by the source database's owner when the target user may SET ROLE to it, else by the target user).
+ * (owned by the target user while it is migrated, then handed to the source database's owner when the target user
+ * may SET ROLE to it: core/steps/schema.ts `ensureTargetDatabase` / `handOverDatabase`).
  */
 export interface TargetWriteAccess {
   readonly predicted: boolean;
   readonly owner: string;
+  /** A database pg-migrate creates: the source database's owner, and whether the hand-over to it will happen. */
+  readonly handOver?: { readonly sourceOwner: string; readonly owner: string };
   /** The target user has the owner's privileges (superuser, the owner, or an inheriting member). */
   readonly ownerPrivileges: boolean;
   /** CREATE on the database. */
@@ -95,6 +98,20 @@ export function evaluateTargetDatabases(facts: TargetDatabasesFacts): CheckResul
     if (!existing.has(database)) {
       if (canCreate && access && missing.length > 0)
         return writeFailure(database, facts.targetUser.user, access, missing);
+      const handOver = access?.handOver;
+      if (canCreate && handOver && handOver.sourceOwner !== '' && handOver.owner !== handOver.sourceOwner) {
+        // handOverDatabase will not be able to give it its owner: an `owner` warning of the migration, said now.
+        return result(
+          'target-databases',
+          'warn',
+          `"${database}" does not exist on the target: it will be created, owned by "${handOver.owner}" and not by "${handOver.sourceOwner}" as on the source (the target user may not SET ROLE to "${handOver.sourceOwner}" there, or the role is missing)`,
+          {
+            database,
+            remedy: `on the target, as a role that may: GRANT "${handOver.sourceOwner}" TO ${facts.targetUser.user} WITH SET TRUE (16+; membership before) after the roles exist; or accept the owner change (migrate --accept owner)`,
+            details: { targetExists: false, owner: handOver.owner, sourceOwner: handOver.sourceOwner },
+          },
+        );
+      }
       return canCreate
         ? result('target-databases', 'pass', `"${database}" does not exist on the target: it will be created`, {
             database,
@@ -169,13 +186,14 @@ export function targetWriteAccess(db: DatabaseFacts, shared: SharedFacts): Targe
     return { predicted: false, sourceSchemas, sourceLargeObjects, ...pick(target.value) };
   }
   const user = need(shared.target.server, 'the target');
-  const owner = predictOwner(db.item.owner, user, shared);
+  // Created by the target user, who owns it while it is migrated: every write right holds.
   return {
     predicted: true,
-    owner: owner.name,
-    ownerPrivileges: owner.privileges,
-    create: owner.privileges,
-    publicCreate: owner.privileges,
+    owner: user.user,
+    ownerPrivileges: true,
+    create: true,
+    publicCreate: true,
+    handOver: { sourceOwner: db.item.owner, owner: predictOwner(db.item.owner, user, shared).name },
     sourceSchemas,
     sourceLargeObjects,
   };

@@ -278,10 +278,10 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
     // authentication, ~30 ms here).
     const opened = await Promise.allSettled(
       Array.from({ length: jobs }, async (_, i) => {
-        const name = { applicationName: `pg-migrate copy ${i + 1}` };
+        const applicationName = `pg-migrate copy ${i + 1}`;
         const [source, target] = await Promise.allSettled([
-          connect(ctx.source, database, name),
-          connect(ctx.target, database, name),
+          connect(ctx.source, database, { applicationName, role: 'reader' }),
+          connect(ctx.target, database, { applicationName, role: 'writer' }),
         ]);
         if (source.status === 'fulfilled' && target.status === 'fulfilled') {
           workers.push({ source: source.value, target: target.value });

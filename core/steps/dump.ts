@@ -16,8 +16,9 @@ import { type Request, tableFiltersFor } from '../request.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
-import { completedSteps, dropProgress, ensureProgress, markStep } from './progress.js';
-import { ensureTargetDatabase, restorePostData, restorePreData } from './schema.js';
+import { WarningList } from '../warnings.js';
+import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
+import { ensureTargetDatabase, handOverDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
 import { readSequences, writeSequences } from './sequences.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
 import { compareTable, measureTable } from './verify.js';
@@ -93,15 +94,17 @@ export async function migrateByDump(
   const jobs = request.jobs;
   const phase = (p: string, detail?: string) =>
     ctx.progress({ kind: 'phase', database: name, phase: p, ...(detail ? { detail } : {}) });
+  const warnings = new WarningList(ctx.logger, { database: name });
   try {
     const tools = await locateTools(ctx);
     phase('database');
-    await ensureTargetDatabase(ctx, name);
+    await ensureTargetDatabase(ctx, name, warnings);
     // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
     // progress record — so a target database the user may not create objects in (e.g. the provider's `postgres`)
-    // is fine, as the target-databases check predicts.
+    // is fine, as the target-databases check predicts. A database this run created still gets its owner.
     if (await sourceIsEmpty(ctx, name)) {
       ctx.logger.info('the source database holds no user objects: nothing to migrate', { database: name });
+      await handOverDatabase(ctx, name, warnings);
       return {
         name,
         method: 'dump',
@@ -113,9 +116,11 @@ export async function migrateByDump(
         lagBytes: 0,
         message: 'nothing to migrate: the source database holds no user objects',
         verification: [],
+        warnings: warnings.list(),
       };
     }
     const steps = await completedSteps(ctx.target, name);
+    warnings.addAll(await savedWarnings(ctx.target, name));
     if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });
     const progressExists = await withClient(ctx.target, name, async (c) => {
       const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
@@ -132,11 +137,13 @@ export async function migrateByDump(
       if (steps.has('pre-data-started')) steps.add('pre-data');
     }
     await ensureProgress(ctx.target, name);
+    await saveWarnings(ctx.target, name, warnings.list());
     const snapshot = await exportSnapshot(ctx.source, name);
     try {
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id });
+        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id }, warnings);
+        await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
       phase('copy');
@@ -152,12 +159,15 @@ export async function migrateByDump(
       phase('post-data');
       if (!steps.has('post-data')) {
         await markStep(ctx.target, name, 'post-data-started');
-        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true });
+        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true }, warnings);
+        await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'post-data');
+      } else {
+        await reconcileOwners(ctx, name, warnings);
       }
 
       phase('sequences');
-      const source = await connect(ctx.source, name);
+      const source = await connect(ctx.source, name, { role: 'reader' });
       const target = await connect(ctx.target, name);
       let largeObjects = { count: 0, bytes: 0 };
       try {
@@ -172,6 +182,7 @@ export async function migrateByDump(
 
       phase('analyze');
       await analyzeTarget(ctx, name, jobs);
+      await handOverDatabase(ctx, name, warnings);
 
       phase('verify');
       const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);
@@ -203,6 +214,7 @@ export async function migrateByDump(
           message: `verification failed for ${mismatches.length} table(s): ${list}`,
           verification,
           error: ERROR_NAMES.verifyMismatch,
+          warnings: warnings.list(),
         };
       }
       await dropProgress(ctx.target, name);
@@ -218,6 +230,7 @@ export async function migrateByDump(
         lagBytes: 0,
         message: summary,
         verification,
+        warnings: warnings.list(),
       };
     } finally {
       await snapshot.release();
@@ -259,7 +272,7 @@ async function verifyTables(
   if (measured.length === 0) return results.sort((a, b) => a.name.localeCompare(b.name));
   const pairs = await Promise.all(
     Array.from({ length: Math.max(1, Math.min(jobs, measured.length)) }, async () => {
-      const source = await connect(ctx.source, database);
+      const source = await connect(ctx.source, database, { role: 'reader' });
       await importSnapshot(source, snapshot);
       await source.query('SET LOCAL row_security = off');
       const target = await connect(ctx.target, database);

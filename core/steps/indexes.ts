@@ -147,7 +147,7 @@ export class IndexBuilder {
 
 /** {@link readEarlyIndexes} on a new source session reading under `snapshot`. */
 export async function readEarlyIndexesAt(ctx: RunContext, database: string, snapshot: string): Promise<EarlyIndexes> {
-  const client = await connect(ctx.source, database);
+  const client = await connect(ctx.source, database, { role: 'reader' });
   try {
     await importSnapshot(client, snapshot);
     return await readEarlyIndexes(client);

@@ -5,6 +5,7 @@
  * - `_pg_migrate.steps`: steps completed (`pre-data`, `copy`, `post-data`, …).
  * - `_pg_migrate.copy_progress`: one row per table chunk whose COPY committed — inserted in the same transaction as
  *   the COPY, so a row exists exactly when the chunk's data does.
+ * - `_pg_migrate.warnings`: the warnings of the steps done so far, so that a resumed run still reports them.
  *
  * Trade-off (documented in docs/PERFORMANCE.md): a resumed run reads a new snapshot for the tables still to copy,
  * so tables copied before the interruption reflect the earlier snapshot.
@@ -13,6 +14,7 @@ import type pg from 'pg';
 import { readTargetContent } from '../catalog.js';
 import { type ConnectionSpec, withClient } from '../connection.js';
 import { BlockedError } from '../errors.js';
+import { isWarningKind, type Warning } from '../warnings.js';
 
 export const PROGRESS_SCHEMA = '_pg_migrate';
 
@@ -25,7 +27,8 @@ export async function ensureProgress(target: ConnectionSpec, database: string): 
       CREATE TABLE IF NOT EXISTS _pg_migrate.copy_progress (
         schema_name text NOT NULL, table_name text NOT NULL, chunk int NOT NULL, chunks int NOT NULL,
         rows bigint NOT NULL, bytes bigint NOT NULL, done_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (schema_name, table_name, chunk));`);
+        PRIMARY KEY (schema_name, table_name, chunk));
+      CREATE TABLE IF NOT EXISTS _pg_migrate.warnings (kind text NOT NULL, message text NOT NULL, PRIMARY KEY (kind, message));`);
   });
 }
 
@@ -100,6 +103,37 @@ export async function assertMarked(client: pg.Client, database: string): Promise
       `target database ${JSON.stringify(database)} was not created or marked by pg-migrate: its tables are left untouched`,
     );
   }
+}
+
+/** Records warnings (idempotent). */
+export async function saveWarnings(
+  target: ConnectionSpec,
+  database: string,
+  warnings: readonly Warning[],
+): Promise<void> {
+  if (warnings.length === 0) return;
+  await withClient(target, database, (client) =>
+    client.query(
+      `INSERT INTO _pg_migrate.warnings (kind, message)
+       SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) ON CONFLICT DO NOTHING`,
+      [warnings.map((w) => w.kind), warnings.map((w) => w.message)],
+    ),
+  );
+}
+
+/** The warnings an earlier, interrupted run recorded; empty when there is no progress record. */
+export async function savedWarnings(target: ConnectionSpec, database: string): Promise<Warning[]> {
+  return withClient(target, database, async (client) => {
+    if (!(await hasProgress(client))) return [];
+    const { rows: table } = await client.query(
+      "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = '_pg_migrate' AND tablename = 'warnings'",
+    );
+    if (table.length === 0) return [];
+    const { rows } = await client.query<{ kind: string; message: string }>(
+      'SELECT kind, message FROM _pg_migrate.warnings ORDER BY kind, message',
+    );
+    return rows.flatMap((r) => (isWarningKind(r.kind) ? [{ kind: r.kind, message: r.message }] : []));
+  });
 }
 
 /** Drops the progress record (the database is complete). */

@@ -12,6 +12,7 @@ import type { RunContext } from '../context.js';
 import { classify, describeError, registerSecret } from '../errors.js';
 import type { RoleResult } from '../report.js';
 import type { Request } from '../request.js';
+import type { Warning, WarningKind } from '../warnings.js';
 import { setClause } from './settings.js';
 
 /** Roles that belong to the server or its provider, never migrated. */
@@ -161,8 +162,10 @@ export async function migrateRoles(
       const results: RoleResult[] = [];
       const placeholders: { role: string; password: string }[] = [];
       const created = new Set<string>();
-      const notes = new Map<string, string[]>();
-      const note = (role: string, text: string) => notes.set(role, [...(notes.get(role) ?? []), text]);
+      // A note with a kind is a degradation: it becomes a warning of the role's result as well.
+      const notes = new Map<string, { text: string; kind?: WarningKind }[]>();
+      const note = (role: string, text: string, kind?: WarningKind) =>
+        notes.set(role, [...(notes.get(role) ?? []), { text, ...(kind ? { kind } : {}) }]);
 
       for (const role of source.roles) {
         if (isSystemRole(role.name)) {
@@ -184,6 +187,7 @@ export async function migrateRoles(
           note(
             role.name,
             `a placeholder password was set: reset it with ALTER ROLE ${quoteIdent(role.name)} PASSWORD '…'`,
+            'placeholder-password',
           );
         }
         let { sql, dropped } = createRoleSql(role, password, targetSuper);
@@ -202,27 +206,40 @@ export async function migrateRoles(
           }
           created.add(role.name);
           if (dropped.length > 0)
-            note(role.name, `not granted (the target user may not grant it): ${dropped.join(', ')}`);
+            note(role.name, `not granted (the target user may not grant it): ${dropped.join(', ')}`, 'role-attribute');
           if (role.verifier !== undefined && role.verifier !== null) note(role.name, 'password verifier copied');
         } catch (err) {
           const placeholderIndex = placeholders.findIndex((p) => p.role === role.name);
           if (placeholderIndex >= 0) placeholders.splice(placeholderIndex, 1);
-          results.push({ name: role.name, status: 'failed', message: describeError(err) });
+          results.push({
+            name: role.name,
+            status: 'failed',
+            message: describeError(err),
+            warnings: [{ kind: 'role', message: `not created: ${describeError(err)}` }],
+          });
           ctx.logger.warn('role not created', { role: role.name, error: describeError(err) });
           continue;
         }
-        const tryNote = async (what: string, statement: string) => {
+        const tryNote = async (what: string, statement: string, kind: WarningKind) => {
           try {
             await client.query(statement);
           } catch (err) {
-            note(role.name, `${what} not applied: ${describeError(err)}`);
+            note(role.name, `${what} not applied: ${describeError(err)}`, kind);
           }
         };
         for (const entry of role.settings) {
-          await tryNote(`setting ${entry.split('=')[0]}`, `ALTER ROLE ${quoteIdent(role.name)} ${setClause(entry)}`);
+          await tryNote(
+            `setting ${entry.split('=')[0]}`,
+            `ALTER ROLE ${quoteIdent(role.name)} ${setClause(entry)}`,
+            'setting',
+          );
         }
         if (role.comment !== null)
-          await tryNote('comment', `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(role.comment)}`);
+          await tryNote(
+            'comment',
+            `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(role.comment)}`,
+            'setting',
+          );
         results.push({ name: role.name, status: 'created', message: '' });
       }
       for (const m of source.members) {
@@ -232,7 +249,7 @@ export async function migrateRoles(
             `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${m.admin ? ' WITH ADMIN OPTION' : ''}`,
           );
         } catch (err) {
-          note(m.member, `membership in ${m.role} not granted: ${describeError(err)}`);
+          note(m.member, `membership in ${m.role} not granted: ${describeError(err)}`, 'membership');
         }
       }
       for (const s of source.dbSettings) {
@@ -243,14 +260,19 @@ export async function migrateRoles(
               `ALTER ROLE ${quoteIdent(s.role)} IN DATABASE ${quoteIdent(s.database)} ${setClause(entry)}`,
             );
           } catch (err) {
-            note(s.role, `setting ${entry.split('=')[0]} in database ${s.database} not applied: ${describeError(err)}`);
+            note(
+              s.role,
+              `setting ${entry.split('=')[0]} in database ${s.database} not applied: ${describeError(err)}`,
+              'setting',
+            );
           }
         }
       }
       const final = results.map((r) => {
         const extra = notes.get(r.name);
         if (!extra || r.status !== 'created') return r;
-        return { ...r, message: extra.join('; ') };
+        const warnings: Warning[] = extra.flatMap((n) => (n.kind ? [{ kind: n.kind, message: n.text }] : []));
+        return { ...r, message: extra.map((n) => n.text).join('; '), ...(warnings.length > 0 ? { warnings } : {}) };
       });
       ctx.logger.info('roles migrated', {
         created: final.filter((r) => r.status === 'created').length,

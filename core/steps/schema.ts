@@ -5,16 +5,20 @@
  *
  * Each dumps its section from the source with pg_dump (custom format, to a 0600 file in a private 0700 directory)
  * and restores it with pg_restore `--exit-on-error`: a restore error fails the step with pg_restore's message.
- * Owners and grants are preserved unless the target cannot take them (then `--no-owner` / `--no-privileges`,
- * said in the log).
+ * Owners and grants are preserved where the target user can set them. When one owner cannot be set (missing on
+ * the target, or a role the target user may not SET ROLE to), the restore runs with `--no-owner` and
+ * {@link reconcileOwnership} then gives every object whose owner can be set its source owner back; when a grantee is
+ * missing, `--no-privileges`, and the grants to existing roles are applied afterwards. What remains is a warning.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { quoteIdent, quoteLiteral, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
-import { classify, PermanentError } from '../errors.js';
+import { classify, describeError, PermanentError } from '../errors.js';
 import { type PgTools, pgDumpArgs, pgRestoreArgs, pgRestoreListArgs, runPgTool } from '../pgtools.js';
+import { listSome, type WarningList } from '../warnings.js';
+import { reconcileOwnership } from './ownership.js';
 import { setClause } from './settings.js';
 import { withPrivateDir } from './tempdir.js';
 
@@ -30,13 +34,6 @@ export interface SchemaOptions {
   readonly noPrivileges?: boolean;
 }
 
-/**
- * SQL: the privilege that lets the current user make a role own something (CREATE DATABASE … OWNER, ALTER … OWNER
- * TO): SET on 16+, where a CREATEROLE creator holds only ADMIN on the roles it creates (`createrole_self_grant`);
- * membership before. The target-databases check predicts the owner the same way (core/checks/target-databases.ts).
- */
-const SET_ROLE_PRIVILEGE = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`;
-
 async function isSuperuser(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ s: boolean }>(
     'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
@@ -44,14 +41,70 @@ async function isSuperuser(client: pg.Client): Promise<boolean> {
   return rows[0]?.s === true;
 }
 
+/** What the target knows about the roles a database's owners and grantees name. Pure input of {@link decideOwnership}. */
+export interface OwnershipFacts {
+  readonly owners: readonly string[];
+  readonly grantees: readonly string[];
+  /** Roles present on the target. */
+  readonly present: readonly string[];
+  /** Roles the target user may make owner of an object (superuser, or SET ROLE on 16+ / membership before). */
+  readonly settable: readonly string[];
+}
+
+/** How the restore treats owners and grants, and why. */
+export interface OwnershipMode {
+  readonly noOwner: boolean;
+  readonly noPrivileges: boolean;
+  /** Owners of the source that the target cannot take (missing, or not settable by the target user). */
+  readonly unsettableOwners: readonly string[];
+  /** Grantees of the source missing on the target. */
+  readonly missingGrantees: readonly string[];
+  readonly reasons: readonly string[];
+}
+
+/** The restore mode for a database's owners and grants. Pure; exported for tests. */
+export function decideOwnership(facts: OwnershipFacts): OwnershipMode {
+  const present = new Set(facts.present);
+  const settable = new Set(facts.settable);
+  const missingOwners = facts.owners.filter((o) => !present.has(o));
+  const foreignOwners = facts.owners.filter((o) => present.has(o) && !settable.has(o));
+  const missingGrantees = facts.grantees.filter((g) => !present.has(g));
+  const reasons: string[] = [];
+  if (missingOwners.length > 0) reasons.push(`owner role(s) missing on the target: ${listSome(missingOwners)}`);
+  if (foreignOwners.length > 0)
+    reasons.push(`the target user may not SET ROLE to owner role(s): ${listSome(foreignOwners)}`);
+  if (missingGrantees.length > 0) reasons.push(`grantee role(s) missing on the target: ${listSome(missingGrantees)}`);
+  return {
+    noOwner: missingOwners.length + foreignOwners.length > 0,
+    noPrivileges: missingGrantees.length > 0,
+    unsettableOwners: [...missingOwners, ...foreignOwners],
+    missingGrantees,
+    reasons,
+  };
+}
+
+/** The roles of `names` present on the target, and those the target user may make owners (see {@link OwnershipFacts}). */
+export async function settableRoles(
+  client: pg.Client,
+  names: readonly string[],
+): Promise<{ present: string[]; settable: string[] }> {
+  const superuser = await isSuperuser(client);
+  const major = await serverMajor(client);
+  // 16+: ALTER … OWNER / CREATE DATABASE … OWNER need SET ROLE on the new owner; before 16, membership.
+  const { rows } = await client.query<{ name: string; settable: boolean }>(
+    `SELECT r.rolname::text AS name,
+            $2::boolean OR pg_catalog.pg_has_role(current_user, r.oid, $3::text) AS settable
+       FROM pg_catalog.pg_roles r WHERE r.rolname = ANY ($1::text[])`,
+    [[...new Set(names)], superuser, major >= 16 ? 'SET' : 'MEMBER'],
+  );
+  return { present: rows.map((r) => r.name), settable: rows.filter((r) => r.settable).map((r) => r.name) };
+}
+
 /**
  * Whether the target can take the source's owners and grants for `database`: owners need every owning role to
- * exist on the target with the target user a member of it (or a superuser); grants need every grantee to exist.
+ * exist on the target and be settable by the target user (or a superuser); grants need every grantee to exist.
  */
-export async function ownershipMode(
-  ctx: RunContext,
-  database: string,
-): Promise<{ noOwner: boolean; noPrivileges: boolean; reasons: string[] }> {
+export async function ownershipMode(ctx: RunContext, database: string): Promise<OwnershipMode> {
   const { owners, grantees } = await withClient(ctx.source, database, async (client) => {
     const { rows } = await client.query<{ owners: string[]; grantees: string[] }>(`
       WITH objs AS (
@@ -60,12 +113,14 @@ export async function ownershipMode(
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
         UNION ALL SELECT n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+           AND NOT (n.nspname = 'public' AND (n.nspowner = 10 OR pg_catalog.pg_get_userbyid(n.nspowner) = 'pg_database_owner'))
         UNION ALL SELECT p.proowner, p.proacl FROM pg_catalog.pg_proc p
           JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
         UNION ALL SELECT t.typowner, t.typacl FROM pg_catalog.pg_type t
           JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+        UNION ALL SELECT d.defaclrole, d.defaclacl FROM pg_catalog.pg_default_acl d
       )
       SELECT coalesce(array_agg(DISTINCT pg_catalog.pg_get_userbyid(owner)::text), '{}') AS owners,
              coalesce((SELECT array_agg(DISTINCT pg_catalog.pg_get_userbyid(a.grantee)::text)
@@ -74,29 +129,8 @@ export async function ownershipMode(
     return rows[0] ?? { owners: [], grantees: [] };
   });
   return withClient(ctx.target, ctx.target.database, async (client) => {
-    const reasons: string[] = [];
-    const superuser = await isSuperuser(client);
-    const { rows } = await client.query<{ name: string; present: boolean; member: boolean }>(
-      `SELECT u.name, r.oid IS NOT NULL AS present,
-              r.oid IS NOT NULL AND pg_catalog.pg_has_role(current_user, r.oid, ${SET_ROLE_PRIVILEGE}) AS member
-         FROM unnest($1::text[]) AS u(name) LEFT JOIN pg_catalog.pg_roles r ON r.rolname = u.name`,
-      [[...owners, ...grantees]],
-    );
-    const byName = new Map(rows.map((r) => [r.name, r]));
-    const missingOwners = owners.filter((o) => !byName.get(o)?.present);
-    const foreignOwners = owners.filter((o) => byName.get(o)?.present && !byName.get(o)?.member);
-    let noOwner = false;
-    if (missingOwners.length > 0) {
-      noOwner = true;
-      reasons.push(`owner role(s) missing on the target: ${missingOwners.join(', ')}`);
-    } else if (!superuser && foreignOwners.length > 0) {
-      noOwner = true;
-      reasons.push(`the target user is not a member of owner role(s): ${foreignOwners.join(', ')}`);
-    }
-    const missingGrantees = grantees.filter((g) => !byName.get(g)?.present);
-    const noPrivileges = missingGrantees.length > 0;
-    if (noPrivileges) reasons.push(`grantee role(s) missing on the target: ${missingGrantees.join(', ')}`);
-    return { noOwner, noPrivileges, reasons };
+    const { present, settable } = await settableRoles(client, [...owners, ...grantees]);
+    return decideOwnership({ owners, grantees, present, settable });
   });
 }
 
@@ -133,20 +167,22 @@ export function localeClause(
 }
 
 /**
- * Creates the target database when it does not exist, with the source's encoding, locale and owner when the
- * target allows it, then its settings (`ALTER DATABASE … SET`), per-database role settings, grants and comment.
- * An existing database is left alone.
+ * Creates the target database when it does not exist, with the source's encoding and locale, then its settings
+ * (`ALTER DATABASE … SET`), per-database role settings, grants and comment. It belongs to the target user until
+ * {@link handOverDatabase} gives it the source's owner. What the target does not take (locale, a setting, a grant,
+ * the comment) becomes a warning in `warnings`. An existing database is left alone.
  */
 export async function ensureTargetDatabase(
   ctx: RunContext,
   database: string,
-): Promise<{ created: boolean; notes: string[] }> {
+  warnings: WarningList,
+): Promise<{ created: boolean }> {
   try {
     const exists = await withClient(ctx.target, ctx.target.database, async (client) => {
       const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [database]);
       return rows.length > 0;
     });
-    if (exists) return { created: false, notes: [] };
+    if (exists) return { created: false };
     const source = await withClient(ctx.source, ctx.source.database, async (client) => {
       const { rows } = await client.query<SourceDatabase>(
         `SELECT d.oid::int AS oid, pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate,
@@ -177,35 +213,44 @@ export async function ensureTargetDatabase(
       );
       return { db, settings: settings.rows, acl: acl.rows, hasAcl: hasAcl.rows[0]?.has === true };
     });
-    const notes: string[] = [];
     const q = quoteIdent(database);
     await withClient(ctx.target, ctx.target.database, async (client) => {
-      const { rows } = await client.query<{ present: boolean; member: boolean }>(
-        `SELECT true AS present, pg_catalog.pg_has_role(current_user, oid, ${SET_ROLE_PRIVILEGE}) AS member
-           FROM pg_catalog.pg_roles WHERE rolname = $1`,
-        [source.db.owner],
-      );
-      const ownerOk = rows[0]?.present === true && ((await isSuperuser(client)) || rows[0]?.member === true);
-      if (!ownerOk) notes.push(`owner ${source.db.owner} cannot be set on the target; the target user owns it`);
-      const owner = ownerOk ? ` OWNER ${quoteIdent(source.db.owner)}` : '';
-      const base = `CREATE DATABASE ${q}${owner} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
+      // Owned by the target user while it is migrated (so that the restore, the subscription and the settings may
+      // do their work whatever that user may do as the owner); handOverDatabase gives it its owner at the end.
+      const base = `CREATE DATABASE ${q} TEMPLATE template0 ENCODING ${quoteLiteral(source.db.encoding)}`;
       const targetMajor = await serverMajor(client);
       const locale = localeClause(source.db, targetMajor);
       if (source.db.provider && source.db.provider !== 'c' && !locale.startsWith('LOCALE_PROVIDER')) {
-        notes.push(`locale provider of the source (${source.db.provider}) unavailable on the target: libc used`);
+        warnings.add(
+          'locale',
+          `database ${database}: the source's locale provider (${source.db.provider === 'i' ? 'icu' : source.db.provider === 'b' ? 'builtin' : source.db.provider}) is unavailable on the target: libc ${source.db.collate} used`,
+        );
       }
       try {
         await client.query(`${base} ${locale}`);
       } catch (err) {
         // A locale the target's OS lacks: create with the target's default locale and say so.
         if ((err as { code?: string }).code === '42P04') throw err;
-        notes.push(`locale ${source.db.collate} unavailable on the target (${(err as Error).message}); default used`);
+        warnings.add(
+          'locale',
+          `database ${database}: locale ${source.db.collate} unavailable on the target (${describeError(err)}); the target's default locale used`,
+        );
         await client.query(base);
       }
-      if (source.db.connlimit >= 0)
-        await client.query(`ALTER DATABASE ${q} CONNECTION LIMIT ${Number(source.db.connlimit)}`);
-      if (source.db.comment !== null)
-        await client.query(`COMMENT ON DATABASE ${q} IS ${quoteLiteral(source.db.comment)}`);
+      if (source.db.connlimit >= 0) {
+        try {
+          await client.query(`ALTER DATABASE ${q} CONNECTION LIMIT ${Number(source.db.connlimit)}`);
+        } catch (err) {
+          warnings.add('setting', `database ${database}: CONNECTION LIMIT not applied: ${describeError(err)}`);
+        }
+      }
+      if (source.db.comment !== null) {
+        try {
+          await client.query(`COMMENT ON DATABASE ${q} IS ${quoteLiteral(source.db.comment)}`);
+        } catch (err) {
+          warnings.add('setting', `database ${database}: comment not applied: ${describeError(err)}`);
+        }
+      }
       for (const s of source.settings) {
         for (const entry of s.setconfig) {
           const sql =
@@ -215,8 +260,9 @@ export async function ensureTargetDatabase(
           try {
             await client.query(sql);
           } catch (err) {
-            notes.push(
-              `setting ${entry.split('=')[0]}${s.role ? ` for role ${s.role}` : ''} not applied: ${(err as Error).message}`,
+            warnings.add(
+              'setting',
+              `database ${database}: setting ${entry.split('=')[0]}${s.role ? ` for role ${s.role}` : ''} not applied: ${describeError(err)}`,
             );
           }
         }
@@ -224,22 +270,40 @@ export async function ensureTargetDatabase(
       if (source.hasAcl) {
         try {
           await client.query(`REVOKE ALL ON DATABASE ${q} FROM PUBLIC`);
-          for (const a of source.acl) {
+        } catch (err) {
+          warnings.add('grant', `database ${database}: REVOKE ALL FROM PUBLIC not applied: ${describeError(err)}`);
+        }
+        for (const a of source.acl) {
+          const grantee = a.grantee === null ? 'PUBLIC' : quoteIdent(a.grantee);
+          try {
             await client.query(
-              `GRANT ${a.privilege} ON DATABASE ${q} TO ${a.grantee === null ? 'PUBLIC' : quoteIdent(a.grantee)}${a.grantable ? ' WITH GRANT OPTION' : ''}`,
+              `GRANT ${a.privilege} ON DATABASE ${q} TO ${grantee}${a.grantable ? ' WITH GRANT OPTION' : ''}`,
+            );
+          } catch (err) {
+            warnings.add(
+              'grant',
+              `database ${database}: ${a.privilege} to ${a.grantee ?? 'PUBLIC'} not granted: ${describeError(err)}`,
             );
           }
-        } catch (err) {
-          notes.push(`database grants not fully applied: ${(err as Error).message}`);
         }
       }
     });
-    for (const note of notes) ctx.logger.warn(note, { database });
     ctx.logger.info('target database created', { database });
-    return { created: true, notes };
+    return { created: true };
   } catch (err) {
     throw classify(err, `creating target database ${JSON.stringify(database)}`);
   }
+}
+
+function forcedMode(options: SchemaOptions): OwnershipMode | undefined {
+  if (options.noOwner === undefined || options.noPrivileges === undefined) return undefined;
+  return {
+    noOwner: options.noOwner,
+    noPrivileges: options.noPrivileges,
+    unsettableOwners: [],
+    missingGrantees: [],
+    reasons: [],
+  };
 }
 
 async function dumpAndRestore(
@@ -247,12 +311,13 @@ async function dumpAndRestore(
   database: string,
   section: 'pre-data' | 'post-data',
   options: SchemaOptions & { filter?: (toc: string) => Promise<string> },
-): Promise<void> {
-  const mode =
-    options.noOwner !== undefined && options.noPrivileges !== undefined
-      ? { noOwner: options.noOwner, noPrivileges: options.noPrivileges, reasons: [] }
-      : await ownershipMode(ctx, database);
-  for (const reason of mode.reasons) ctx.logger.warn(`${section}: ${reason}`, { database });
+  warnings: WarningList,
+): Promise<OwnershipMode> {
+  const mode = forcedMode(options) ?? (await ownershipMode(ctx, database));
+  for (const reason of mode.reasons) ctx.logger.info(`${section}: ${reason}`, { database });
+  // ALTER DEFAULT PRIVILEGES FOR ROLE r needs the right to act as r: --no-owner does not leave these out.
+  const defaultAcls =
+    section === 'post-data' && !mode.noPrivileges && mode.unsettableOwners.length > 0 ? mode.unsettableOwners : [];
   await withPrivateDir(async (dir) => {
     const file = join(dir, `${section}.dump`);
     await runPgTool(
@@ -262,14 +327,21 @@ async function dumpAndRestore(
       { server: ctx.source, database, what: `${section} dump of ${JSON.stringify(database)}`, ...signalOf(ctx) },
     );
     let useList: string | undefined;
-    if (options.filter) {
+    if (options.filter || defaultAcls.length > 0) {
       const { stdout } = await runPgTool(options.tools, 'pg_restore', pgRestoreListArgs(file), {
         server: ctx.target,
         database,
         what: `${section} list of ${JSON.stringify(database)}`,
       });
+      const filtered = options.filter ? await options.filter(stdout) : stdout;
+      const { toc, skipped } = commentOutDefaultAcls(filtered, defaultAcls);
+      if (skipped.length > 0)
+        warnings.add(
+          'grant',
+          `${skipped.length} default privilege setting(s) not restored (ALTER DEFAULT PRIVILEGES FOR ROLE needs a role the target user may not act as): ${listSome(skipped)}`,
+        );
       useList = join(dir, `${section}.list`);
-      await writeFile(useList, await options.filter(stdout), { mode: 0o600 });
+      await writeFile(useList, toc, { mode: 0o600 });
     }
     await runPgTool(
       options.tools,
@@ -285,6 +357,28 @@ async function dumpAndRestore(
       { server: ctx.target, database, what: `${section} restore of ${JSON.stringify(database)}`, ...signalOf(ctx) },
     );
   });
+  return mode;
+}
+
+/**
+ * Comments out of a TOC list the `DEFAULT ACL` entries of `roles` (the entry's owner, the line's last word).
+ * Pure; exported for tests.
+ */
+export function commentOutDefaultAcls(
+  toc: string,
+  roles: readonly string[],
+): { readonly toc: string; readonly skipped: string[] } {
+  const skipped: string[] = [];
+  if (roles.length === 0) return { toc, skipped };
+  const lines = toc.split('\n').map((line) => {
+    const m = /^\d+; \d+ \d+ DEFAULT ACL (.*)$/.exec(line);
+    if (!m) return line;
+    const role = roles.find((r) => m[1]!.endsWith(` ${r}`));
+    if (role === undefined) return line;
+    skipped.push(m[1]!);
+    return `;${line}`;
+  });
+  return { toc: lines.join('\n'), skipped };
 }
 
 function signalOf(ctx: RunContext): { signal?: AbortSignal } {
@@ -295,12 +389,20 @@ function signalOf(ctx: RunContext): { signal?: AbortSignal } {
  * Restores the source's pre-data section (schemas, types, tables, functions, views, large object metadata) into
  * the target database, in one transaction: it is there completely or not at all.
  */
-export async function restorePreData(ctx: RunContext, database: string, options: SchemaOptions): Promise<void> {
+export async function restorePreData(
+  ctx: RunContext,
+  database: string,
+  options: SchemaOptions,
+  warnings: WarningList,
+): Promise<void> {
   ctx.progress({ kind: 'phase', database, phase: 'pre-data' });
-  await dumpAndRestore(ctx, database, 'pre-data', {
-    ...options,
-    filter: (toc: string) => filterExistingSchemas(ctx, database, toc),
-  });
+  await dumpAndRestore(
+    ctx,
+    database,
+    'pre-data',
+    { ...options, filter: (toc: string) => filterExistingSchemas(ctx, database, toc) },
+    warnings,
+  );
 }
 
 /**
@@ -329,19 +431,78 @@ export function commentOutExistingSchemas(toc: string, existing: ReadonlySet<str
 
 /**
  * Restores the post-data section (indexes, constraints, triggers, rules, policies, materialized view data) with
- * `pg_restore -j jobs`. With `resume`, entries whose object already exists on the target (built early while the
- * data was copied, or by an earlier, interrupted post-data restore) are left out of the restore list.
+ * `pg_restore -j jobs`, then gives objects their owners and grants back as far as the target allows
+ * ({@link reconcileOwners}). With `resume`, entries whose object already exists on the target (built early while
+ * the data was copied, or by an earlier, interrupted post-data restore) are left out of the restore list.
  */
 export async function restorePostData(
   ctx: RunContext,
   database: string,
   options: SchemaOptions & { resume?: boolean },
+  warnings: WarningList,
 ): Promise<void> {
   ctx.progress({ kind: 'phase', database, phase: 'post-data' });
-  await dumpAndRestore(ctx, database, 'post-data', {
-    ...options,
-    ...(options.resume ? { filter: (toc: string) => filterExistingPostData(ctx, database, toc) } : {}),
+  const mode = await dumpAndRestore(
+    ctx,
+    database,
+    'post-data',
+    {
+      ...options,
+      ...(options.resume ? { filter: (toc: string) => filterExistingPostData(ctx, database, toc) } : {}),
+    },
+    warnings,
+  );
+  await reconcileOwnership(ctx, database, mode, warnings, settableRoles);
+}
+
+/**
+ * Gives a target database that the target user owns (pg-migrate created it) the source database's owner, when the
+ * target user may (superuser, or SET ROLE on 16+ / membership before); otherwise a warning. Run last: the
+ * migration's own work needs the target user to own it.
+ */
+export async function handOverDatabase(ctx: RunContext, database: string, warnings: WarningList): Promise<void> {
+  const owner = await withClient(ctx.source, ctx.source.database, async (client) => {
+    const { rows } = await client.query<{ owner: string }>(
+      'SELECT pg_catalog.pg_get_userbyid(datdba)::text AS owner FROM pg_catalog.pg_database WHERE datname = $1',
+      [database],
+    );
+    return rows[0]?.owner;
   });
+  if (owner === undefined) return;
+  await withClient(ctx.target, ctx.target.database, async (client) => {
+    const { rows } = await client.query<{ owner: string; mine: boolean }>(
+      `SELECT pg_catalog.pg_get_userbyid(datdba)::text AS owner, datdba = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) AS mine
+         FROM pg_catalog.pg_database WHERE datname = $1`,
+      [database],
+    );
+    const target = rows[0];
+    if (!target || target.owner === owner || !target.mine) return;
+    const { present, settable } = await settableRoles(client, [owner]);
+    if (settable.includes(owner)) {
+      try {
+        await client.query(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(owner)}`);
+        return;
+      } catch (err) {
+        warnings.add(
+          'owner',
+          `database ${database}: owner ${owner} not set (${describeError(err)}); ${target.owner} owns it`,
+        );
+        return;
+      }
+    }
+    warnings.add(
+      'owner',
+      `database ${database}: owned by ${owner} on the source, by ${target.owner} on the target (${present.includes(owner) ? 'the target user may not SET ROLE to it' : 'the role is missing on the target'})`,
+    );
+  });
+}
+
+/**
+ * Owners and grants of the target database brought as close to the source's as the target user may (see
+ * core/steps/ownership.ts), for a database whose post-data was restored by an earlier, interrupted run.
+ */
+export async function reconcileOwners(ctx: RunContext, database: string, warnings: WarningList): Promise<void> {
+  await reconcileOwnership(ctx, database, await ownershipMode(ctx, database), warnings, settableRoles);
 }
 
 /**

@@ -13,7 +13,7 @@ export interface ExportedSnapshot {
 
 /** Opens a REPEATABLE READ, READ ONLY transaction on `database` and exports its snapshot. */
 export async function exportSnapshot(spec: ConnectionSpec, database: string): Promise<ExportedSnapshot> {
-  const client = await connect(spec, database, { applicationName: 'pg-migrate snapshot' });
+  const client = await connect(spec, database, { applicationName: 'pg-migrate snapshot', role: 'snapshot' });
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id');

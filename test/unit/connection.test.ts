@@ -3,9 +3,12 @@ import {
   clientConfig,
   describeServer,
   libpqEnv,
+  NO_TRANSACTION_TIMEOUT_SQL,
   parseConnectionString,
   quoteIdent,
   quoteLiteral,
+  SESSION_POLICIES,
+  sessionStartupOptions,
   toUri,
 } from '../../core/connection.js';
 import { scrub } from '../../core/errors.js';
@@ -97,5 +100,35 @@ describe('scrub', () => {
     ['PGPASSWORD=abc pg_dump', 'PGPASSWORD=*** pg_dump'],
   ])('removes credentials from %j', (text, expected) => {
     expect(scrub(text)).toBe(expected);
+  });
+});
+
+describe('session policies', () => {
+  it('keeps sessions that hold a snapshot or read under one from the idle-in-transaction timeout', () => {
+    expect(sessionStartupOptions({ role: 'snapshot' })).toBe(
+      '-c search_path=pg_catalog,pg_temp -c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0',
+    );
+    expect(sessionStartupOptions({ role: 'reader', lockTimeoutMs: 5 })).toContain(
+      '-c lock_timeout=5 -c idle_in_transaction_session_timeout=0',
+    );
+    expect(SESSION_POLICIES.snapshot.longTransaction && SESSION_POLICIES.reader.longTransaction).toBe(true);
+  });
+
+  it('leaves the server default to the other sessions', () => {
+    for (const role of ['check', 'writer', 'control'] as const) {
+      expect(sessionStartupOptions({ role, statementTimeoutMs: 100 })).toBe(
+        '-c search_path=pg_catalog,pg_temp -c statement_timeout=100 -c lock_timeout=0',
+      );
+    }
+    expect(sessionStartupOptions()).toBe('-c search_path=pg_catalog,pg_temp -c statement_timeout=0 -c lock_timeout=0');
+  });
+
+  it('turns transaction_timeout off only where the server has it', () => {
+    expect(NO_TRANSACTION_TIMEOUT_SQL).toBe(
+      "SELECT pg_catalog.set_config('transaction_timeout', '0', false) WHERE pg_catalog.current_setting('transaction_timeout', true) IS NOT NULL",
+    );
+    expect(clientConfig(parseConnectionString('postgres://u@h/db'), 'db', { role: 'reader' }).options).toBe(
+      sessionStartupOptions({ role: 'reader' }),
+    );
   });
 });

@@ -16,6 +16,7 @@ function report(checks: number, detailBytes: number): Report {
       details: { blob: 'x'.repeat(detailBytes) },
     })),
     roles: [],
+    warnings: [],
     databases: [
       {
         name: 'a',

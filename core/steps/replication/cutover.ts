@@ -1,19 +1,21 @@
 /**
  * Cutover of one replicating database: wait until the subscription has applied everything the source wrote before
- * cutover began (the user has stopped writes), carry over what logical replication does not (sequence values,
- * large objects, UNLOGGED tables), drop subscription, slot and publication, revert REPLICA IDENTITY changes, verify.
- * A timeout while waiting drops nothing: replication keeps running and cutover can be retried.
+ * cutover began (the user has stopped writes), carry over what logical replication does not (large objects,
+ * UNLOGGED tables), verify with the subscription still in place, re-check the source's insert position, copy the
+ * sequence values, then drop subscription, slot and publication and revert REPLICA IDENTITY changes. A timeout or a
+ * verification mismatch drops nothing: replication keeps running and cutover can be retried.
  */
 import { connect, qualifiedName, withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
-import { classify, PermanentError, TimeoutError } from '../../errors.js';
+import { classify, ERROR_NAMES, PermanentError, TimeoutError } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { type Warning, WarningList } from '../../warnings.js';
 import { assertMarked, dropProgress } from '../progress.js';
 import { selectedTables } from './catalog.js';
 import { replicationNames } from './names.js';
-import { dropReplicationObjects } from './objects.js';
+import { dropReplicationObjects, readNote } from './objects.js';
 import { describeSyncState, isInSync, readSyncState, type SyncState } from './status.js';
 import { type ReplicationSteps, resolveSteps } from './steps.js';
 import { pollUntil } from './wait.js';
@@ -104,10 +106,13 @@ async function waitForLsn(ctx: RunContext, request: Request, database: string, d
 }
 
 /**
- * Cuts one database over from replication to the target.
+ * Cuts one database over from replication to the target: waits until every write made before cutover began is
+ * applied, re-copies large objects and UNLOGGED tables, verifies while the subscription still runs (a mismatch drops
+ * nothing: replication continues and cutover can be run again), then re-checks the source's insert position just
+ * before the drop, copies the sequences, and drops subscription, slot and publication (reverting REPLICA IDENTITY).
  *
- * @returns status `done` with per-table verification, or `failed` (error `PgMigrate.VerifyMismatch`) when the
- *   row counts differ; the replication objects are gone in both cases.
+ * @returns status `done` with per-table verification and the replication objects gone, or `failed` (error
+ *   `PgMigrate.VerifyMismatch`) with everything still in place when the tables differ.
  * @throws TimeoutError when the lag does not drop within `request.timeoutSeconds` (nothing dropped).
  */
 export async function cutoverDatabase(
@@ -119,17 +124,16 @@ export async function cutoverDatabase(
   const started = Date.now();
   const steps = resolveSteps(options.steps);
   const db = database.name;
+  const names = replicationNames(db);
   const deadline = started + request.timeoutSeconds * 1000;
   ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'waiting for the last changes' });
   const state = await waitForLsn(ctx, request, db, deadline);
   try {
-    ctx.progress({
-      kind: 'phase',
-      database: db,
-      phase: 'cutover',
-      detail: 'sequences, large objects, unlogged tables',
-    });
-    await steps.copySequences(ctx, request, database);
+    // The set-up's warnings (kept on the publication) and those of the migrate run this cutover continues.
+    const warnings = new WarningList(ctx.logger, { database: db });
+    warnings.addAll((database as { warnings?: readonly Warning[] }).warnings);
+    warnings.addAll((await readNote(ctx, db, names)).warnings);
+    ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'large objects, unlogged tables' });
     await steps.copyLargeObjects(ctx, request, database);
     const unlogged = await withClient(ctx.source, db, async (client) =>
       (await selectedTables(client, request, db)).filter((t) => t.unlogged),
@@ -144,34 +148,51 @@ export async function cutoverDatabase(
       }
       await steps.copyTables(ctx, request, database, { tables: unlogged });
     }
-    const outcome = await dropReplicationObjects(ctx, db, replicationNames(db));
-    if (outcome.problems.length > 0) {
-      throw new PermanentError(`cutover could not remove replication objects: ${outcome.problems.join('; ')}`);
-    }
     ctx.progress({ kind: 'phase', database: db, phase: 'verify' });
     const verification = await steps.verifyTables(ctx, request, database);
     const bad = verification.filter((t) => !t.ok);
-    // The database is the user's now: pg-migrate's mark goes (a failed verification keeps it for a re-run).
-    if (bad.length === 0) await dropProgress(ctx.target, db);
     const rows = verification.reduce((sum, t) => sum + t.targetRows, 0);
     const bytes = verification.reduce((sum, t) => sum + t.bytes, 0);
-    const reverted =
-      outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
-    return {
+    const base = {
       name: db,
-      method: 'replication',
-      status: bad.length === 0 ? 'done' : 'failed',
+      method: 'replication' as const,
       tables: verification.length || (state.subscription?.tables ?? 0),
       rows,
       bytes,
-      durationMs: Date.now() - started,
       lagBytes: 0,
-      message:
-        bad.length === 0
-          ? `cut over: ${verification.length} table(s) verified, replication objects dropped${reverted}`
-          : `cut over, but ${bad.length} table(s) differ: ${bad.map((t) => t.name).join(', ')}`,
       verification,
-      ...(bad.length === 0 ? {} : { error: 'PgMigrate.VerifyMismatch' }),
+      warnings: warnings.list(),
+    };
+    if (bad.length > 0) {
+      return {
+        ...base,
+        status: 'failed',
+        durationMs: Date.now() - started,
+        message:
+          `not cut over: ${bad.length} table(s) differ: ${bad.map((t) => t.name).join(', ')}. Nothing was dropped: ` +
+          'replication continues. Make sure writes to the source have stopped, then run cutover again.',
+        error: ERROR_NAMES.verifyMismatch,
+      };
+    }
+    // Just before the drop: everything the source has written until now must be applied (writes that arrived
+    // after the first wait, too), then the sequences are read last.
+    ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'last check of the source position' });
+    await waitForLsn(ctx, request, db, deadline);
+    ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'sequences' });
+    await steps.copySequences(ctx, request, database);
+    const outcome = await dropReplicationObjects(ctx, db, names);
+    if (outcome.problems.length > 0) {
+      throw new PermanentError(`cutover could not remove replication objects: ${outcome.problems.join('; ')}`);
+    }
+    // The database is the user's now: pg-migrate's mark goes (a failed verification or drop keeps it for a re-run).
+    await dropProgress(ctx.target, db);
+    const reverted =
+      outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
+    return {
+      ...base,
+      status: 'done',
+      durationMs: Date.now() - started,
+      message: `cut over: ${verification.length} table(s) verified, replication objects dropped${reverted}`,
     };
   } catch (err) {
     throw classify(err, `cutover of ${JSON.stringify(db)}`);

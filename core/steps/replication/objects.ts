@@ -14,6 +14,7 @@ import {
   dropPublicationSql,
   dropSlotSql,
   dropSubscriptionSql,
+  type PublicationNote,
   parsePublicationNote,
   replicaIdentitySql,
   type TableName,
@@ -104,6 +105,13 @@ async function dropSlots(
       if (await dropSlot(client, slot)) outcome.dropped.push(`slot ${slot}`);
     }
   });
+}
+
+/** The note on the database's publication (empty when there is none). */
+export async function readNote(ctx: RunContext, database: string, names: ReplicationNames): Promise<PublicationNote> {
+  if (!(await databaseExists(ctx.source, database))) return { replicaIdentityFull: [] };
+  const publication = await withClient(ctx.source, database, (client) => readPublication(client, names.publication));
+  return parsePublicationNote(publication?.comment);
 }
 
 /** Reverts REPLICA IDENTITY FULL on the tables the note lists (only those still FULL). */

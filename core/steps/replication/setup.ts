@@ -19,6 +19,7 @@ import { BlockedError, classify, describeError, PermanentError } from '../../err
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
+import { WarningList } from '../../warnings.js';
 import { assertMarked, markDatabase } from '../progress.js';
 import {
   ensureAivenExtras,
@@ -29,7 +30,8 @@ import {
   selectedTables,
 } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
-import { dropReplicationObjects } from './objects.js';
+import { handOverDatabase } from '../schema.js';
+import { dropReplicationObjects, readNote } from './objects.js';
 import {
   addTablesToPublicationSql,
   aivenCreatePublicationSql,
@@ -167,6 +169,7 @@ async function fastStart(
   names: ReplicationNames,
   powers: ServerPowers,
   steps: ReplicationSteps,
+  warnings: WarningList,
 ): Promise<Started | undefined> {
   let replication: pg.Client;
   let snapshot: string;
@@ -174,6 +177,7 @@ async function fastStart(
     replication = await connect(ctx.source, database.name, {
       replication: true,
       applicationName: 'pg-migrate-slot',
+      role: 'snapshot',
       connectTimeoutMs: request.connectTimeoutSeconds * 1000,
     });
   } catch (err) {
@@ -205,7 +209,7 @@ async function fastStart(
     // The snapshot lives as long as this connection stays idle: copy now, then close it.
     const copy = await steps.copyTables(ctx, request, database, { snapshot });
     await replication.end();
-    await steps.restorePostData(ctx, request, database);
+    await steps.restorePostData(ctx, request, database, warnings);
     return { mode: 'snapshot', copy };
   } finally {
     await replication.end().catch(() => {});
@@ -237,6 +241,7 @@ async function waitAndReport(
   started: number,
   timeoutMs: number,
   prefix: string,
+  warnings: WarningList,
   copy: CopySummary = { tables: 0, rows: 0, bytes: 0 },
 ): Promise<DatabaseResult> {
   ctx.progress({ kind: 'phase', database: database.name, phase: 'sync' });
@@ -249,6 +254,7 @@ async function waitAndReport(
     bytes: copy.bytes,
     lagBytes: state.slot?.lagBytes ?? 0,
     message,
+    warnings: warnings.list(),
   });
 }
 
@@ -275,6 +281,7 @@ export async function migrateByReplication(
   const names = replicationNames(database.name);
   const db = database.name;
   const timeoutMs = options.syncTimeoutMs ?? request.timeoutSeconds * 1000;
+  const warnings = new WarningList(ctx.logger, { database: db });
 
   // Re-run: reuse a complete set of objects, recreate a partial one.
   const targetHasDb = await withClient(ctx.target, ctx.target.database, async (client) => {
@@ -285,7 +292,8 @@ export async function migrateByReplication(
     const existing = await readSyncState(ctx, db);
     if (existing.subscription && existing.slot) {
       ctx.logger.info('replication is already set up: reusing it', { database: db });
-      return waitAndReport(ctx, request, database, started, timeoutMs, 'replication already set up');
+      warnings.addAll((await readNote(ctx, db, names)).warnings);
+      return waitAndReport(ctx, request, database, started, timeoutMs, 'replication already set up', warnings);
     }
   }
   const leftover = await dropReplicationObjects(ctx, db, names);
@@ -296,13 +304,14 @@ export async function migrateByReplication(
   let created = false;
   try {
     ctx.progress({ kind: 'phase', database: db, phase: 'schema' });
-    await steps.ensureTargetDatabase(ctx, request, database);
+    await steps.ensureTargetDatabase(ctx, request, database, warnings);
     await markDatabase(ctx.target, db);
-    await steps.restorePreData(ctx, request, database);
+    await steps.restorePreData(ctx, request, database, warnings);
 
     const source = await connect(ctx.source, db, { lockTimeoutMs: 30_000 });
     let powers: ServerPowers;
     let tables: SourceTable[];
+    let identityFull: SourceTable[];
     try {
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
@@ -317,7 +326,7 @@ export async function migrateByReplication(
             '(sets REPLICA IDENTITY FULL until cutover), add primary keys, or use --method dump.',
         );
       }
-      const identityFull = published.filter((t) => !t.identityOk);
+      identityFull = published.filter((t) => !t.identityOk);
       created = true;
       await createPublication(source, names, powers, published, identityFull);
       ctx.logger.info('publication created', {
@@ -332,12 +341,12 @@ export async function migrateByReplication(
     await emptyTargetTables(ctx, db, tables);
     let start: Started | undefined;
     if (options.start !== 'copy-data' && powers.replication) {
-      start = await fastStart(ctx, request, database, names, powers, steps);
+      start = await fastStart(ctx, request, database, names, powers, steps, warnings);
     }
     const aivenSource = !powers.superuser && powers.aivenExtras && !powers.replication;
     if (!start) {
       // copy_data = true: the target's tablesync workers copy the published tables; we copy the rest (UNLOGGED).
-      await steps.restorePostData(ctx, request, database);
+      await steps.restorePostData(ctx, request, database, warnings);
       const unlogged = tables.filter((t) => t.unlogged);
       const copy =
         unlogged.length > 0
@@ -360,6 +369,15 @@ export async function migrateByReplication(
     }
     ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
     await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource);
+    await handOverDatabase(ctx, db, warnings);
+    // The note keeps the set-up's warnings for a re-run and for cutover.
+    if (warnings.list().length > 0) {
+      await withClient(ctx.source, db, (client) =>
+        client.query(
+          commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull, warnings: warnings.list() }),
+        ),
+      );
+    }
     ctx.logger.info('subscription created', { database: db, copyData: start.mode === 'copy-data' });
     return await waitAndReport(
       ctx,
@@ -370,6 +388,7 @@ export async function migrateByReplication(
       start.mode === 'snapshot'
         ? 'fast start (slot snapshot, parallel COPY)'
         : 'subscription copies the data (copy_data = true)',
+      warnings,
       start.copy,
     );
   } catch (err) {

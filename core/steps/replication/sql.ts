@@ -4,6 +4,7 @@
  * DDL that cannot take parameters.
  */
 import { type ConnectionSpec, qualifiedName, quoteIdent, quoteLiteral, type SslMode } from '../../connection.js';
+import { isWarningKind, type Warning } from '../../warnings.js';
 
 /** A statement with its parameters. */
 export interface SqlCommand {
@@ -49,21 +50,36 @@ export function dropPublicationSql(publication: string): string {
 export interface PublicationNote {
   /** Tables set to REPLICA IDENTITY FULL by pg-migrate (their identity was DEFAULT without a primary key). */
   readonly replicaIdentityFull: readonly TableName[];
+  /** The set-up's warnings (owners, grants, …), so that a re-run and cutover still report them. */
+  readonly warnings?: readonly Warning[];
 }
 
 const NOTE_PREFIX = 'pg-migrate ';
 
 export function formatPublicationNote(note: PublicationNote): string {
-  return `${NOTE_PREFIX}${JSON.stringify({ replicaIdentityFull: note.replicaIdentityFull.map((t) => [t.schema, t.name]) })}`;
+  return `${NOTE_PREFIX}${JSON.stringify({
+    replicaIdentityFull: note.replicaIdentityFull.map((t) => [t.schema, t.name]),
+    ...(note.warnings && note.warnings.length > 0
+      ? { warnings: note.warnings.map((w) => ({ kind: w.kind, message: w.message })) }
+      : {}),
+  })}`;
 }
 
 /** Reads a publication comment written by {@link formatPublicationNote}; anything else gives an empty note. */
 export function parsePublicationNote(comment: string | null | undefined): PublicationNote {
   if (!comment?.startsWith(NOTE_PREFIX)) return { replicaIdentityFull: [] };
   try {
-    const parsed = JSON.parse(comment.slice(NOTE_PREFIX.length)) as { replicaIdentityFull?: unknown };
+    const parsed = JSON.parse(comment.slice(NOTE_PREFIX.length)) as {
+      replicaIdentityFull?: unknown;
+      warnings?: unknown;
+    };
     const list = Array.isArray(parsed.replicaIdentityFull) ? parsed.replicaIdentityFull : [];
+    const warnings = (Array.isArray(parsed.warnings) ? (parsed.warnings as unknown[]) : []).flatMap((w) => {
+      const { kind, message } = (w ?? {}) as { kind?: unknown; message?: unknown };
+      return isWarningKind(kind) && typeof message === 'string' ? [{ kind, message }] : [];
+    });
     return {
+      ...(warnings.length > 0 ? { warnings } : {}),
       replicaIdentityFull: list
         .filter(
           (e): e is [string, string] => Array.isArray(e) && e.length === 2 && e.every((p) => typeof p === 'string'),

@@ -17,6 +17,7 @@ import { copyLargeObjects } from '../large-objects.js';
 import { ensureTargetDatabase, restorePostData, restorePreData } from '../schema.js';
 import { readSequences, writeSequences } from '../sequences.js';
 import { compareTable, measureTable } from '../verify.js';
+import type { WarningList } from '../../warnings.js';
 import type { TableName } from './sql.js';
 
 export interface CopySummary {
@@ -26,12 +27,17 @@ export interface CopySummary {
 }
 
 export interface ReplicationSteps {
-  /** Creates the target database when missing. */
-  ensureTargetDatabase(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
+  /** Creates the target database when missing; what it cannot keep goes to `warnings`. */
+  ensureTargetDatabase(
+    ctx: RunContext,
+    request: Request,
+    database: PlannedDatabase,
+    warnings: WarningList,
+  ): Promise<void>;
   /** Restores the pre-data section (types, tables, functions, …) into the target database. */
-  restorePreData(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
-  /** Restores the post-data section (indexes, constraints, triggers). */
-  restorePostData(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<void>;
+  restorePreData(ctx: RunContext, request: Request, database: PlannedDatabase, warnings: WarningList): Promise<void>;
+  /** Restores the post-data section (indexes, constraints, triggers), then owners and grants as far as it can. */
+  restorePostData(ctx: RunContext, request: Request, database: PlannedDatabase, warnings: WarningList): Promise<void>;
   /**
    * Copies table data source → target with the parallel COPY engine: every selected table, or only `tables`;
    * under `snapshot` (an exported snapshot id) when given. The target tables are empty.
@@ -66,19 +72,24 @@ async function withBoth<T>(
 
 /** The dump engine's steps (core/steps/schema.ts, copy.ts, sequences.ts, large-objects.ts, verify.ts). */
 export const defaultSteps: ReplicationSteps = {
-  async ensureTargetDatabase(ctx, _request, database) {
-    await ensureTargetDatabase(ctx, database.name);
+  async ensureTargetDatabase(ctx, _request, database, warnings) {
+    await ensureTargetDatabase(ctx, database.name, warnings);
   },
-  async restorePreData(ctx, request, database) {
+  async restorePreData(ctx, request, database, warnings) {
     // pre-data restores in one transaction: tables present mean an earlier attempt restored it completely.
     if (await hasUserTables(ctx, database.name)) {
       ctx.logger.info('pre-data already restored by an earlier attempt', { database: database.name });
       return;
     }
-    await restorePreData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx) });
+    await restorePreData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx) }, warnings);
   },
-  async restorePostData(ctx, request, database) {
-    await restorePostData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx), resume: true });
+  async restorePostData(ctx, request, database, warnings) {
+    await restorePostData(
+      ctx,
+      database.name,
+      { jobs: request.jobs, tools: await locateTools(ctx), resume: true },
+      warnings,
+    );
   },
   async copyTables(ctx, request, database, options) {
     const filters = tableFiltersFor(request, database.name);

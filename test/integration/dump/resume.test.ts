@@ -14,6 +14,7 @@ import { ensureTargetDatabase, restorePreData } from '../../../core/steps/schema
 import type { ProgressEvent } from '../../../core/logger.js';
 import { useCluster } from '../../support/vitest.js';
 import { contextFor, planned, requestFor, schemaDump, sequencesAndLargeObjects, tableChecksums } from './support.js';
+import { WarningList } from '../../../core/warnings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const source = useCluster({ version: 15 });
@@ -198,10 +199,12 @@ describe('an interrupted dump migration', () => {
     );
     // An "earlier run": pre-data restored and public.kept copied and recorded, then interrupted.
     const ctx = contextFor(source(), target());
-    await ensureTargetDatabase(ctx, 'drift');
+    const warnings = new WarningList();
+    await ensureTargetDatabase(ctx, 'drift', warnings);
     await ensureProgress(ctx.target, 'drift');
     await markStep(ctx.target, 'drift', 'pre-data-started');
-    await restorePreData(ctx, 'drift', { jobs: 1, tools: await locateTools(ctx) });
+    await restorePreData(ctx, 'drift', { jobs: 1, tools: await locateTools(ctx) }, warnings);
+    expect(warnings.list()).toEqual([]);
     await markStep(ctx.target, 'drift', 'pre-data');
     const [kept] = await listTables(ctx, 'drift', { withTables: [{ schema: 'public', table: 'kept' }] });
     await copyTables(ctx, { database: 'drift', jobs: 1, tables: [kept!] });

@@ -115,6 +115,38 @@ describe('the target user may restore the database', () => {
     expect(r).toMatchObject({ status: 'fail', database: 'postgres', details: { owner: 'postgres' } });
     expect(r?.remedy).toMatch(/GRANT CREATE ON DATABASE "postgres" TO avnadmin/);
   });
+  it('warns, before anything is written, that a database it creates keeps the target user as owner when the hand-over cannot happen', () => {
+    const created = access({
+      predicted: true,
+      owner: 'dbadmin',
+      ownerPrivileges: true,
+      create: true,
+      publicCreate: true,
+      handOver: { sourceOwner: 'app_owner', owner: 'dbadmin' },
+    });
+    const [r] = evaluateTargetDatabases({
+      selected: ['app'],
+      targetUser: server({ superuser: false, user: 'dbadmin' }),
+      existing: [],
+      content: [],
+      write: [{ database: 'app', access: created }],
+    });
+    expect(r).toMatchObject({
+      status: 'warn',
+      database: 'app',
+      details: { targetExists: false, owner: 'dbadmin', sourceOwner: 'app_owner' },
+    });
+    expect(r?.message).toMatch(/owned by "dbadmin" and not by "app_owner"/);
+    expect(r?.remedy).toMatch(/--accept owner/);
+    const [handedOver] = evaluateTargetDatabases({
+      selected: ['app'],
+      targetUser: server({ superuser: false, user: 'dbadmin' }),
+      existing: [],
+      content: [],
+      write: [{ database: 'app', access: { ...created, handOver: { sourceOwner: 'app_owner', owner: 'app_owner' } } }],
+    });
+    expect(handedOver?.status).toBe('pass');
+  });
 });
 
 describe('predictOwner', () => {

@@ -36,6 +36,7 @@ const report: Report = {
   durationMs: 1200,
   checks: [{ id: 'version', status: 'pass', message: '15 → 16', remedy: '' }],
   roles: [],
+  warnings: [],
   databases: [
     {
       name: 'shop',

@@ -83,6 +83,7 @@ export const fakeHandlers: Record<string, Handler> = {
       durationMs: 1,
       checks: flat,
       roles: [],
+      warnings: [],
       databases,
     };
     return report;

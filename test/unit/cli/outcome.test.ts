@@ -7,7 +7,7 @@ import { exitCodeFor, exitCodeForError, outcomeFromFailure, outcomeFromOutput } 
 import { AbortedError, causeMessage, InputError, PermanentError, registerSecret } from '../../../core/errors.js';
 import type { Report } from '../../../core/report.js';
 
-const base: Report = { ok: true, action: 'migrate', durationMs: 5, checks: [], roles: [], databases: [] };
+const base: Report = { ok: true, action: 'migrate', durationMs: 5, checks: [], roles: [], databases: [], warnings: [] };
 const db = {
   name: 'shop',
   method: 'dump' as const,

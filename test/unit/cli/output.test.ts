@@ -28,6 +28,7 @@ const report: Report = {
     { name: 'app_rw', status: 'created', message: '' },
     { name: 'postgres', status: 'exists', message: '' },
   ],
+  warnings: [],
   databases: [
     {
       name: 'shop',
