@@ -33,6 +33,8 @@ describe('aiven → aiven', () => {
     await lifecycle(s, target(), {
       dbs: ['defaultdb', 'postgres', 'shop'],
       methods: { defaultdb: method, postgres: 'dump', shop: method },
+      accept: ['owner'],
+      live: ['shop'],
     });
   });
 });

@@ -24,6 +24,7 @@ describe('rds → aiven', () => {
     await lifecycle(s, target(), {
       dbs: ['postgres', 'shop'],
       methods: { postgres: 'dump', shop: providerExtensionsInstalled() ? 'replication' : 'dump' },
+      accept: ['owner', 'placeholder-password', 'role-attribute'],
     });
   });
 });
