@@ -3,7 +3,8 @@
 // It loads the bundled CLI (dist/cli.mjs, built by `tsx cli/bundle.ts`) when that bundle is newer than every
 // source file it was built from — start-up in a fraction of the time — and otherwise runs the TypeScript sources
 // through tsx. `demo` always runs from the sources (it uses the test harness); PG_MIGRATE_FROM_SOURCE=1 forces them.
-import { readdirSync, statSync } from 'node:fs';
+// The installed npm package ships the bundles and no sources: there, `demo` says where it runs instead.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -42,6 +43,13 @@ let main;
 if (argv[0] !== 'demo' && process.env.PG_MIGRATE_FROM_SOURCE !== '1' && bundleIsFresh()) {
   process.env.PG_MIGRATE_ENTRY = 'bundle';
   ({ main } = await import(pathToFileURL(bundle).href));
+} else if (!existsSync(join(root, 'cli', 'main.ts'))) {
+  process.stderr.write(
+    argv[0] === 'demo'
+      ? 'pg-migrate demo runs from a clone of the pg-migrate repository (it starts throwaway PostgreSQL servers with the test harness): npm ci && npm run demo there.\n'
+      : `pg-migrate: this installation has no CLI bundle (${bundle}); reinstall pg-migrate.\n`,
+  );
+  process.exit(2);
 } else {
   process.env.PG_MIGRATE_ENTRY = 'sources';
   const { register } = await import('tsx/esm/api');

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type * as Esbuild from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// esbuild is a devDependency: without it (npm ci --omit=dev) there is no bundle, and the bin runs the sources.
+// esbuild is a devDependency: without it there is no bundle, and the bin runs the sources.
 let build: typeof Esbuild.build;
 try {
   ({ build } = await import('esbuild'));

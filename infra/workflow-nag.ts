@@ -2,7 +2,7 @@
  * The cdk-nag (AwsSolutions) findings on what the workflow creates that stand by design, each acknowledged on the
  * construct it concerns, with the reason it stands. Anything else cdk-nag finds fails the synth.
  */
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,6 +21,17 @@ export interface AcknowledgedParts {
   readonly stateMachine: sfn.StateMachine;
   /** The deployer's secret ARN patterns (`allowedSecretArns`). */
   readonly allowedSecretArns: readonly string[];
+}
+
+/**
+ * The region and account of `stack` as cdk-nag writes them in a finding's id: the pseudo parameter of an
+ * environment-agnostic stack, the value of a stack deployed to a given account and region.
+ */
+export function nagEnvironment(stack: Stack): { readonly region: string; readonly account: string } {
+  return {
+    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
+    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
+  };
 }
 
 /** Acknowledges the findings that stand by design. */
@@ -82,13 +93,14 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
   const clusterChild = parts.cluster.node.defaultChild;
   const clusterName =
     clusterChild instanceof CfnElement ? `<${stack.getLogicalId(clusterChild)}>` : parts.cluster.clusterName;
+  const { region, account } = nagEnvironment(stack);
   Validations.of(parts.stateMachine).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing and CloudWatch Logs delivery (logging ALL) support no resource-level permissions.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:${account}:task/${clusterName}/*]`,
       reason:
         'ecs:TagResource, only with ecs:CreateAction = RunTask, on the tasks of this cluster: their ids do not exist before RunTask creates them.',
     },

@@ -2,28 +2,23 @@
  * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
  * handler module), the Fargate task definition, and the secret grants. The construct composes them.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { FunctionName } from './state-names.js';
+import { LAMBDA_HANDLER, lambdaCode, taskImageContext } from './workflow-assets.js';
 
 /** The PostgreSQL client tools major in the task image (tasks/Dockerfile `ARG PG_MAJOR`). */
 export const TASK_IMAGE_PG_MAJOR = 17;
 
 /** The task's container name (ECS container overrides refer to it). */
 export const TASK_CONTAINER_NAME = 'pg-migrate';
-
-/** The repository root (infra/ is one level down): entries and the task's Docker build context. */
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Construct ids of the functions (stable: they name the logical ids of the functions). */
 export const FUNCTION_IDS: Readonly<Record<FunctionName, string>> = {
@@ -97,14 +92,12 @@ export interface FunctionSettings {
   readonly retention: logs.RetentionDays;
 }
 
-/** The Lambda function running `lambdas/<name>.ts`, bundled by esbuild (ESM, Node 22, arm64), in the VPC. */
-export function createFunction(scope: Construct, name: FunctionName, settings: FunctionSettings): NodejsFunction {
+/** The Lambda function running `lambdas/<name>.ts` (ESM bundle, Node 22, arm64; see workflow-assets.ts), in the VPC. */
+export function createFunction(scope: Construct, name: FunctionName, settings: FunctionSettings): lambda.Function {
   const id = FUNCTION_IDS[name];
-  return new NodejsFunction(scope, id, {
-    entry: join(ROOT, 'lambdas', `${name}.ts`),
-    handler: 'handler',
-    projectRoot: ROOT,
-    depsLockFilePath: join(ROOT, 'package-lock.json'),
+  return new lambda.Function(scope, id, {
+    code: lambdaCode(name),
+    handler: LAMBDA_HANDLER,
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: 512,
@@ -115,16 +108,6 @@ export function createFunction(scope: Construct, name: FunctionName, settings: F
     securityGroups: [settings.securityGroup],
     environment: { ...settings.environment, NODE_OPTIONS: '--enable-source-maps' },
     logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: settings.retention }),
-    bundling: {
-      format: OutputFormat.ESM,
-      target: 'node22',
-      sourceMap: true,
-      mainFields: ['module', 'main'],
-      // pg and friends are CommonJS and require() Node built-ins: give the ESM bundle a require().
-      banner:
-        "import { createRequire as __pgmCreateRequire } from 'node:module';const require = __pgmCreateRequire(import.meta.url);",
-      externalModules: ['@aws-sdk/*', 'pg-native'],
-    },
   });
 }
 
@@ -148,7 +131,7 @@ export function createTaskDefinition(scope: Construct, settings: TaskSettings): 
   });
   taskDefinition.addContainer('Container', {
     containerName: TASK_CONTAINER_NAME,
-    image: ecs.ContainerImage.fromAsset(ROOT, {
+    image: ecs.ContainerImage.fromAsset(taskImageContext(), {
       file: 'tasks/Dockerfile',
       platform: Platform.LINUX_AMD64,
       // The build context is the repository root, but the image needs only these two files.

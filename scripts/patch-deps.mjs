@@ -1,9 +1,10 @@
-// Runs after `npm ci` / `npm install` (package.json "postinstall"). Fixes one bug in aws-local-stepfunctions 3.0.0,
-// the local Step Functions interpreter the CLI runs our state machine on: every intrinsic function's string result
-// has all its backslashes removed (meant for States.Format's escapes), so States.JsonToString turns
-// {"m":"a \"b\""} into invalid JSON. AWS does not do that; we need JsonToString to be exact (TASK_INPUT holds the
-// task's input as JSON, and database names may contain quotes). Idempotent; test/unit/local-sfn-patch.test.ts
-// proves the fix is in place.
+// Runs after `npm ci` / `npm install` in this repository (package.json "prepare", which, unlike "postinstall", never
+// runs where the package is installed as a dependency: that ships bundles and no node_modules of its own). Fixes one
+// bug in aws-local-stepfunctions 3.0.0, the local Step Functions interpreter the CLI runs our state machine on: every
+// intrinsic function's string result has all its backslashes removed (meant for States.Format's escapes), so
+// States.JsonToString turns {"m":"a \"b\""} into invalid JSON. AWS does not do that; we need JsonToString to be exact
+// (TASK_INPUT holds the task's input as JSON, and database names may contain quotes). The CLI bundle is built after
+// it (same script), so it carries the fix. Idempotent; test/unit/local-sfn-patch.test.ts proves the fix is in place.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

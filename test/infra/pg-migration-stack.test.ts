@@ -15,7 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.js';
-import type { PgMigrationStack } from '../../infra/pg-migration-stack.js';
+import { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
 import { FUNCTION_NAMES, STATE_NAMES as S } from '../../infra/state-names.js';
 import { FUNCTION_IDS } from '../../infra/workflow-resources.js';
@@ -521,6 +521,15 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((m) => Object.values(m.data as Record<string, string>));
     expect(reasons.length).toBeGreaterThan(0);
     for (const reason of reasons) expect(reason.length).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('leaves no finding unacknowledged in a stack deployed to a given account and region', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const located = new PgMigrationStack(app, 'Located', {
+      env: { account: '210987654321', region: 'eu-central-1' },
+    });
+    const report = new AwsSolutionsChecks().validateScope(located);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   }, 60_000);
 
   it('fails synth when a finding is not acknowledged', () => {
