@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The example pipeline imports the library as its users do; here that is the sources (tsconfig.json "paths").
+  resolve: { alias: { 'pg-migrate/cdk': fileURLToPath(new URL('./infra/cdk.ts', import.meta.url)) } },
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     // Clusters are per test file; two cores: keep file parallelism modest.

@@ -56,6 +56,17 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     help: 'sessions open at once on each server during the pre-checks (default 10)',
   },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
+  roles: {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: 'needed (default: the roles the selected databases need) | all (every role of the source)',
+  },
+  'role-attributes': {
+    type: 'string',
+    multiple: true,
+    commands: ['check', 'migrate'],
+    help: 'consent to recreate these attributes: superuser,bypassrls,replication (default none)',
+  },
   'subscription-sslmode': {
     type: 'string',
     commands: ['check', 'migrate'],
@@ -227,6 +238,8 @@ export function requestOptions(
   set('maxConcurrency', int('max-concurrency'));
   set('sessionBudget', int('session-budget'));
   if (values['no-roles'] === true) request.roles = false;
+  set('roleScope', str('roles'));
+  set('roleAttributes', list('role-attributes'));
   set('subscriptionSslmode', str('subscription-sslmode'));
   set('subscriptionSslrootcert', str('subscription-sslrootcert'));
   if (values['replica-identity-full'] === true) request.replicaIdentityFull = true;

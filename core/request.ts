@@ -50,6 +50,17 @@ export const RequestSchema = z.strictObject({
   /** Create the source's roles on the target first. */
   roles: z.boolean().default(true),
   /**
+   * Which roles: `needed` — those the selected databases need (owners, grantees, policy and default-privilege
+   * roles, roles with settings in them, and the roles these are members of, up the chain); `all` — every role of
+   * the source (core/role-scope.ts).
+   */
+  roleScope: z.enum(['needed', 'all']).default('needed'),
+  /**
+   * Consent to recreate these privileged attributes on the target; without it, roles holding them are created
+   * without them (the roles check warns, the role's result says so).
+   */
+  roleAttributes: z.array(z.enum(['superuser', 'bypassrls', 'replication'])).default([]),
+  /**
    * sslmode of the subscription's connection (target server → source). Default: the source connection's mode,
    * capped at `require` unless `subscriptionSslrootcert` names the CA on the target server.
    */

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
- * import { PgMigrationWorkflow } from 'pg-migrate/cdk';
+ * import { PgMigrationStage, PgMigrationWorkflow } from 'pg-migrate/cdk';
  * new PgMigrationWorkflow(stack, 'Workflow', { vpc, sourceSecret, targetSecret });
+ * pipeline.addStage(new PgMigrationStage(this, 'Staging', { env, vpcId, subnetIds, sourceSecretArn, targetSecretArn }));
  * ```
  */
 export {
@@ -19,4 +20,5 @@ export {
   TASK_IMAGE_PG_MAJOR,
 } from './pg-migration-workflow.js';
 export { PgMigrationStack, type PgMigrationStackProps } from './pg-migration-stack.js';
+export { PgMigrationStage, type PgMigrationStageProps } from './pg-migration-stage.js';
 export { STATE_NAMES } from './state-names.js';

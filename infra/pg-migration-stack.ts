@@ -2,8 +2,9 @@
  * `PgMigrationStack`: one pg-migrate deployment per account and region. Creates a VPC (with a flow log) unless
  * given `vpcId`, the workflow, an optional alarm topic with an e-mail subscription, and an optional nightly check.
  */
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -17,8 +18,17 @@ import {
 } from './pg-migration-workflow.js';
 
 export interface PgMigrationStackProps extends StackProps {
-  /** An existing VPC to look up (needs credentials and an explicit env at synth). @default - a new VPC */
+  /**
+   * An existing VPC: looked up at synth (credentials and an explicit env needed), unless `subnetIds` are given.
+   * @default - a new VPC
+   */
   readonly vpcId?: string;
+  /**
+   * With `vpcId`: the subnets the functions and the task run in. The VPC and the subnets are then imported by id,
+   * with no lookup (what a pipeline deploying to many accounts needs).
+   * @default - the VPC's private subnets with egress (looked up)
+   */
+  readonly subnetIds?: readonly string[];
   /** Complete or partial ARN of the source server's secret. @default - none */
   readonly sourceSecretArn?: string;
   /** Complete or partial ARN of the target server's secret. @default - none */
@@ -27,12 +37,26 @@ export interface PgMigrationStackProps extends StackProps {
   readonly allowedSecretArns?: readonly string[];
   /** E-mail address notified when an execution fails. @default - no topic */
   readonly alarmEmail?: string;
+  /** An existing SNS topic (this account and region) notified when an execution fails, besides `alarmEmail`'s. @default - none */
+  readonly alarmTopicArn?: string;
+  /**
+   * Also tell the alarm topics of execution status changes (FAILED, TIMED_OUT, ABORTED, SUCCEEDED of a cutover).
+   * @default false
+   */
+  readonly statusChangeNotifications?: boolean;
+  /** ARN of an event bus (e.g. the operations account's) that receives those status changes. @default - none */
+  readonly statusChangeEventBusArn?: string;
   /** Input of a nightly `check` execution (a request with `{ secretArn }` refs). @default - no schedule */
   readonly nightlyCheckInput?: Readonly<Record<string, unknown>>;
   /** Cron (UTC) of the nightly check, `minute hour`. @default '0 2' (02:00 UTC) */
   readonly nightlyCheckTime?: string;
   /** Further workflow settings. @default - the construct's defaults */
-  readonly workflow?: Partial<Omit<PgMigrationWorkflowProps, 'vpc' | 'sourceSecret' | 'targetSecret' | 'alarmTopic'>>;
+  readonly workflow?: Partial<
+    Omit<
+      PgMigrationWorkflowProps,
+      'vpc' | 'sourceSecret' | 'targetSecret' | 'alarmTopic' | 'statusChangeTopic' | 'statusChangeEventBus'
+    >
+  >;
 }
 
 function importSecret(scope: Construct, id: string, arn: string): secretsmanager.ISecret {
@@ -44,22 +68,47 @@ function importSecret(scope: Construct, id: string, arn: string): secretsmanager
 
 export class PgMigrationStack extends Stack {
   readonly workflow: PgMigrationWorkflow;
+  /** The state machine's ARN (e.g. for `envFromCfnOutputs` of a CDK Pipelines step after the deployment). */
+  readonly stateMachineArnOutput: CfnOutput;
+  /** The operations role's ARN, when `workflow.operationsPrincipals` are given. */
+  readonly operationsRoleArnOutput?: CfnOutput;
 
   constructor(scope: Construct, id: string, props: PgMigrationStackProps = {}) {
     super(scope, id, props);
+    const problems = [
+      ...(props.subnetIds !== undefined && props.vpcId === undefined ? ['subnetIds needs vpcId'] : []),
+      ...(props.subnetIds !== undefined && props.subnetIds.length === 0 ? ['subnetIds must name a subnet'] : []),
+      ...(props.statusChangeNotifications === true &&
+      props.alarmEmail === undefined &&
+      props.alarmTopicArn === undefined
+        ? ['statusChangeNotifications needs alarmEmail or alarmTopicArn']
+        : []),
+    ];
+    if (problems.length > 0) throw new Error(`PgMigrationStack: ${problems.join('; ')}`);
 
-    const vpc = props.vpcId !== undefined ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId }) : this.createVpc();
+    const vpc =
+      props.vpcId === undefined
+        ? this.createVpc()
+        : props.subnetIds !== undefined
+          ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpcId, availabilityZones: Fn.getAzs() })
+          : ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId });
+    const subnets =
+      props.vpcId !== undefined && props.subnetIds !== undefined
+        ? { subnets: props.subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i + 1}`, subnetId)) }
+        : undefined;
 
-    let alarmTopic: sns.Topic | undefined;
-    if (props.alarmEmail !== undefined) {
+    let alarmTopic: sns.ITopic | undefined;
+    if (props.alarmTopicArn !== undefined) alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
+    else if (props.alarmEmail !== undefined) {
       alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'pg-migrate alarms', enforceSSL: true });
-      alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
       Validations.of(alarmTopic).acknowledge({
         id: 'AwsSolutions-SNS2',
         reason:
           'Alarm notifications carry only the alarm state, no data; CloudWatch cannot publish to a topic encrypted with the AWS managed key, and a customer key is not worth its cost here.',
       });
     }
+    if (alarmTopic !== undefined && props.alarmEmail !== undefined)
+      alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const schedules: PgMigrationSchedule[] = [...(props.workflow?.schedules ?? [])];
     if (props.nightlyCheckInput !== undefined) {
@@ -83,10 +132,30 @@ export class PgMigrationStack extends Stack {
         : {}),
       ...(props.allowedSecretArns !== undefined ? { allowedSecretArns: props.allowedSecretArns } : {}),
       ...(alarmTopic !== undefined ? { alarmTopic } : {}),
+      ...(subnets !== undefined ? { subnets } : {}),
+      ...(props.statusChangeNotifications === true && alarmTopic !== undefined
+        ? { statusChangeTopic: alarmTopic }
+        : {}),
+      ...(props.statusChangeEventBusArn !== undefined
+        ? {
+            statusChangeEventBus: events.EventBus.fromEventBusArn(
+              this,
+              'StatusChangeEventBus',
+              props.statusChangeEventBusArn,
+            ),
+          }
+        : {}),
       schedules,
     });
 
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    this.stateMachineArnOutput = new CfnOutput(this, 'StateMachineArn', {
+      value: this.workflow.stateMachine.stateMachineArn,
+    });
+    if (this.workflow.operationsRole !== undefined)
+      this.operationsRoleArnOutput = new CfnOutput(this, 'OperationsRoleArn', {
+        value: this.workflow.operationsRole.roleArn,
+        description: 'The role operators of other accounts assume to start and read executions',
+      });
     new CfnOutput(this, 'FunctionSecurityGroupId', {
       value: this.workflow.functionSecurityGroup.securityGroupId,
       description: 'Allow this security group into both PostgreSQL servers (port 5432)',

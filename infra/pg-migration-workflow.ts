@@ -21,6 +21,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,7 +33,8 @@ import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
-import { acknowledgeWorkflowFindings } from './workflow-nag.js';
+import { acknowledgeOperationsFindings, acknowledgeWorkflowFindings } from './workflow-nag.js';
+import { createOperationsRole, createStatusChangeRule, grantReadExecutions } from './workflow-operations.js';
 import {
   definitionOptions,
   type PgMigrationWorkflowProps,
@@ -78,6 +80,10 @@ export class PgMigrationWorkflow extends Construct {
   readonly schedules: Readonly<Record<string, scheduler.Schedule>>;
   /** The Lambda functions. */
   readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
+  /** The role `operationsPrincipals` assume to start executions and read executions and reports. */
+  readonly operationsRole?: iam.Role;
+  /** The EventBridge rule that forwards execution status changes to `statusChangeTopic` / `statusChangeEventBus`. */
+  readonly statusChangeRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: PgMigrationWorkflowProps) {
     super(scope, id);
@@ -211,6 +217,22 @@ export class PgMigrationWorkflow extends Construct {
     }
     this.schedules = schedules;
 
+    if (props.operationsPrincipals !== undefined && props.operationsPrincipals.length > 0) {
+      this.operationsRole = createOperationsRole(this, {
+        principals: props.operationsPrincipals,
+        ...(props.operationsRoleName !== undefined ? { roleName: props.operationsRoleName } : {}),
+        grantStart: (grantee) => this.grantStartExecution(grantee),
+        grantRead: (grantee) => this.grantRead(grantee),
+      });
+      acknowledgeOperationsFindings(this.operationsRole, this.stateMachine);
+    }
+    if (props.statusChangeTopic !== undefined || props.statusChangeEventBus !== undefined) {
+      this.statusChangeRule = createStatusChangeRule(this, this.stateMachine, {
+        ...(props.statusChangeTopic !== undefined ? { topic: props.statusChangeTopic } : {}),
+        ...(props.statusChangeEventBus !== undefined ? { eventBus: props.statusChangeEventBus } : {}),
+      });
+    }
+
     acknowledgeWorkflowFindings({
       workflow: this,
       functions: Object.values(functions),
@@ -225,5 +247,13 @@ export class PgMigrationWorkflow extends Construct {
   /** Lets `grantee` start executions (the console user's role, a CI role, the `pg-migrate aws` CLI). */
   grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` read the state machine and its executions (status, history, output): what `pg-migrate aws watch`
+   * and the console show. For a principal of another account, use `operationsPrincipals`.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return grantReadExecutions(this.stateMachine, grantee);
   }
 }

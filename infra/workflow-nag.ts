@@ -4,6 +4,7 @@
  */
 import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -109,4 +110,18 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
       reason: 'lambda:InvokeFunction on the versions and aliases of this one function only.',
     })),
   );
+}
+
+/** Acknowledges the operations role's findings: reading executions needs their ARN pattern. */
+export function acknowledgeOperationsFindings(role: iam.Role, stateMachine: sfn.StateMachine): void {
+  const child = stateMachine.node.defaultChild;
+  if (!(child instanceof CfnElement)) throw new Error(`${stateMachine.node.path} has no CloudFormation resource`);
+  const stack = Stack.of(stateMachine);
+  const logicalId = stack.getLogicalId(child);
+  const { region, account } = nagEnvironment(stack);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${logicalId}.Name>:*]`,
+    reason:
+      'Reading executions (status, history) of this one state machine: execution ARNs are its ARN plus a name chosen at start.',
+  });
 }

@@ -29,6 +29,8 @@ import type { RunContext } from '../context.js';
 import { describeError } from '../errors.js';
 import { findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
 import type { Request } from '../request.js';
+import { collectRoleScope, type RoleScopeFacts, readRoleScopeFacts, rolesInScope } from '../role-scope.js';
+import { isSystemRole } from '../steps/roles.js';
 import {
   attempt,
   type DatabaseRow,
@@ -148,6 +150,8 @@ export interface SourceServerFacts {
   readonly replication: Outcome<SourceReplicationSettings>;
   /** Absent when roles are not migrated. */
   readonly roles?: Outcome<readonly SourceRole[]>;
+  /** The roles the selected databases need (core/role-scope.ts); absent with `--roles all` or without roles. */
+  readonly roleScope?: Outcome<readonly string[]>;
   readonly activity: Outcome<SourceActivity>;
   readonly extensionSupport: Outcome<ExtensionSupport>;
 }
@@ -651,6 +655,10 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
             });
           })(),
     ]);
+    const roleScope =
+      request.roles && request.roleScope === 'needed'
+        ? await readRoleScope(ctx, request, s, selected, targetRoles)
+        : undefined;
     const tools: Outcome<ToolsFacts> = sourceServer.ok
       ? await attempt(() => findTools(majorOf(sourceServer.value.versionNum)))
       : sourceServer;
@@ -663,6 +671,7 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
         sizes,
         replication,
         ...(roles ? { roles } : {}),
+        ...(roleScope ? { roleScope } : {}),
         activity,
         extensionSupport: sourceSupport,
       },
@@ -687,6 +696,30 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
   } finally {
     await Promise.all([s.close(), t.close()]);
   }
+}
+
+/**
+ * The roles the selected databases need, as the roles step will ask core/role-scope.ts: the shared catalogs on the
+ * server phase's source session. The bootstrap superuser's own objects are not recorded there: role-scope reads
+ * them on one short session per database, which the check opens only when that role would be created (missing on
+ * the target and not a server role) — otherwise it decides nothing the step does (the role exists either way).
+ */
+async function readRoleScope(
+  ctx: RunContext,
+  request: Request,
+  source: FactSession,
+  selected: readonly string[],
+  targetRoles: Outcome<readonly string[]> | undefined,
+): Promise<Outcome<readonly string[]>> {
+  const shared = await source.fact((c) => readRoleScopeFacts(c, selected));
+  if (!shared.ok) return shared;
+  const { bootstrap } = shared.value;
+  const onTarget = targetRoles?.ok ? targetRoles.value : [];
+  const created = bootstrap !== '' && !isSystemRole(bootstrap) && !onTarget.includes(bootstrap);
+  const facts: Outcome<RoleScopeFacts> = created
+    ? await attempt(() => collectRoleScope(ctx.source, selected, sessionOptions(request)))
+    : { ok: true, value: shared.value };
+  return facts.ok ? { ok: true, value: [...rolesInScope(facts.value, 'needed').keys()] } : facts;
 }
 
 function withoutPid(identity: ServerIdentity & { pid: number }): ServerIdentity {

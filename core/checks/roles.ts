@@ -1,12 +1,15 @@
 /**
  * `roles`: the source's roles that the run would create on the target (the roles step, core/steps/roles.ts, does
- * the work; this check predicts what it will do). Fails when roles are missing on the target and the target user
- * cannot create roles at all. Warns about server / provider roles (`pg_*`, `rds*`, `cloudsql*`, `azure_*`, `aiven*`,
- * `alloydb*`, …: skipped, see `isSystemRole`), about SUPERUSER / REPLICATION / BYPASSRLS left off because the target
- * user is not a superuser (`details.withoutAttributes`), and about password hashes a non-superuser source user cannot
- * read. Skipped when the request says `roles: false`.
+ * the work; this check predicts what it will do): by default only those the selected databases need
+ * (core/role-scope.ts, the same module the step asks), every role with `--roles all`. Fails when roles are missing
+ * on the target and the target user cannot create roles at all. Warns about server / provider roles (`pg_*`,
+ * `rds*`, `cloudsql*`, `azure_*`, `aiven*`, `alloydb*`, …: skipped, see `isSystemRole`), about SUPERUSER /
+ * REPLICATION / BYPASSRLS left off without consent (`--role-attributes`, `details.withoutConsent`) or because the
+ * target user is not a superuser (`details.withoutAttributes`), and about password hashes a non-superuser source
+ * user cannot read (placeholder passwords). Skipped when the request says `roles: false`.
  */
 import type { CheckResult } from '../report.js';
+import type { Request } from '../request.js';
 import { isSystemRole } from '../steps/roles.js';
 import { defineCheck, need, result } from './check.js';
 import type { SourceRole } from './collect.js';
@@ -19,6 +22,8 @@ export interface RolesFacts {
   readonly sourceUser: ServerFacts;
   readonly targetRoles: readonly string[];
   readonly targetUser: ServerFacts;
+  /** The roles the selected databases need (`--roles needed`); undefined: every role. */
+  readonly needed?: readonly string[];
 }
 
 /**
@@ -35,7 +40,19 @@ export function attributesNotGrantable(role: SourceRole, target: Pick<ServerFact
   return out;
 }
 
-export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: boolean }): CheckResult[] {
+/** Pure: the privileged attributes of `role` left off because the request does not consent to them. */
+export function attributesWithoutConsent(role: SourceRole, consent: Request['roleAttributes']): string[] {
+  const out: string[] = [];
+  if (role.superuser && !consent.includes('superuser')) out.push('SUPERUSER');
+  if (role.replication && !consent.includes('replication')) out.push('REPLICATION');
+  if (role.bypassRls && !consent.includes('bypassrls')) out.push('BYPASSRLS');
+  return out;
+}
+
+export function evaluateRoles(
+  facts: RolesFacts | undefined,
+  request: { readonly roles: boolean; readonly roleAttributes?: Request['roleAttributes'] },
+): CheckResult[] {
   if (!request.roles || !facts) {
     return [
       result('roles', 'skip', 'roles are not migrated (--no-roles)', {
@@ -44,8 +61,11 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     ];
   }
   const existing = new Set(facts.targetRoles);
-  const reserved = facts.sourceRoles.filter((r) => isSystemRole(r.name) && !existing.has(r.name)).map((r) => r.name);
-  const toCreate = facts.sourceRoles.filter((r) => !isSystemRole(r.name) && !existing.has(r.name));
+  const needed = facts.needed ? new Set(facts.needed) : undefined;
+  const inScope = facts.sourceRoles.filter((r) => !needed || needed.has(r.name));
+  const notNeeded = facts.sourceRoles.length - inScope.length;
+  const reserved = inScope.filter((r) => isSystemRole(r.name) && !existing.has(r.name)).map((r) => r.name);
+  const toCreate = inScope.filter((r) => !isSystemRole(r.name) && !existing.has(r.name));
   const out: CheckResult[] = [];
   const target = facts.targetUser;
   if (toCreate.length > 0 && !target.superuser && !target.createRole) {
@@ -62,10 +82,29 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     );
     return out;
   }
+  const consent = request.roleAttributes ?? [];
+  const withoutConsent: Record<string, string[]> = {};
   const withoutAttributes: Record<string, string[]> = {};
   for (const role of toCreate) {
-    const lost = attributesNotGrantable(role, target);
+    const unconsented = attributesWithoutConsent(role, consent);
+    if (unconsented.length > 0) withoutConsent[role.name] = unconsented;
+    const lost = attributesNotGrantable(role, target).filter((a) => !unconsented.includes(a));
     if (lost.length > 0) withoutAttributes[role.name] = lost;
+  }
+  const unconsentedNames = Object.keys(withoutConsent);
+  if (unconsentedNames.length > 0) {
+    const wanted = [...new Set(Object.values(withoutConsent).flat())].map((a) => a.toLowerCase());
+    out.push(
+      result(
+        'roles',
+        'warn',
+        `privileged attributes are not recreated without consent: ${unconsentedNames.map((n) => `${n} (${withoutConsent[n]!.join(', ')})`).join('; ')} will be created without them`,
+        {
+          remedy: `pass --role-attributes ${wanted.join(',')} to recreate them (with a superuser on the target), or grant them afterwards where they are really needed`,
+          details: { withoutConsent },
+        },
+      ),
+    );
   }
   const lostNames = Object.keys(withoutAttributes);
   if (lostNames.length > 0) {
@@ -106,9 +145,9 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
     result(
       'roles',
       'pass',
-      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${facts.sourceRoles.filter((r) => !isSystemRole(r.name) && existing.has(r.name)).length} exist already`,
+      `${toCreate.length} role(s) to create on the target${toCreate.length > 0 ? ` (${listNames(toCreate.map((r) => r.name))})` : ''}, ${inScope.filter((r) => !isSystemRole(r.name) && existing.has(r.name)).length} exist already${needed ? `; ${notNeeded} role(s) of the source are not needed by the selected databases and are left out (--roles all takes every role)` : ''}`,
       {
-        details: { create: toCreate.map((r) => r.name) },
+        details: { create: toCreate.map((r) => r.name), ...(needed ? { notNeeded } : {}) },
       },
     ),
   );
@@ -118,6 +157,7 @@ export function evaluateRoles(facts: RolesFacts | undefined, request: { roles: b
 export const rolesCheck = defineCheck<RolesFacts | undefined>({
   id: 'roles',
   server: {
+    // Read on the server phase's sessions (core/checks/collect.ts), the role scope included (core/role-scope.ts).
     select: (facts, request) => {
       if (!request.roles || !facts.source.roles || !facts.target.roles) return undefined;
       return {
@@ -125,6 +165,7 @@ export const rolesCheck = defineCheck<RolesFacts | undefined>({
         sourceUser: need(facts.source.server, 'the source'),
         targetRoles: need(facts.target.roles, 'the target'),
         targetUser: need(facts.target.server, 'the target'),
+        ...(facts.source.roleScope ? { needed: need(facts.source.roleScope, 'the source') } : {}),
       };
     },
     evaluate: evaluateRoles,

@@ -1,17 +1,25 @@
 /**
- * Roles, once per run: the source's roles missing on the target are created with their attributes (as far as
- * the target user may grant them), settings, memberships and per-database settings. Passwords: the SCRAM / MD5
- * verifier is copied when the source user can read it (superuser); otherwise a LOGIN role gets a random placeholder,
- * returned in `placeholders` — never logged, never in the report. Existing roles are left alone (`exists`); one
- * failing role does not stop the others.
+ * Roles, once per run: the source's roles missing on the target — those the selected databases need unless the
+ * request says `roleScope: 'all'` (core/role-scope.ts) — are created with their attributes (SUPERUSER, REPLICATION
+ * and BYPASSRLS only with consent, `roleAttributes`, and as far as the target user may grant them), settings,
+ * memberships (each reported in the member's result, naming groups that were on the target before the run) and
+ * per-database settings. Passwords: the SCRAM / MD5
+ * verifier is copied when the source user can read it (superuser); otherwise a LOGIN role gets a random placeholder
+ * password, of which only a SCRAM verifier computed here (core/scram.ts) reaches the target; the password is
+ * returned in `placeholders` — never logged, never in the report, whose role message says a placeholder was set.
+ * The password is never part of `CREATE ROLE`: it is set afterwards by `ALTER ROLE … PASSWORD`, with statement
+ * logging off where the target user may, and the verifier bound as a parameter (core/secret-statements.ts).
+ * Existing roles are left alone (`exists`); one failing role does not stop the others.
  */
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent, quoteLiteral, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { classify, describeError, registerSecret } from '../errors.js';
 import type { RoleResult } from '../report.js';
 import type { Request } from '../request.js';
+import { collectRoleScope, rolesInScope } from '../role-scope.js';
+import { randomPassword, scramVerifier } from '../scram.js';
+import { quietSession, runWithSecret } from '../secret-statements.js';
 import type { Warning, WarningKind } from '../warnings.js';
 import { setClause } from './settings.js';
 
@@ -40,36 +48,77 @@ export interface SourceRole {
   readonly verifier?: string | null;
 }
 
+/** The attributes recreated only with consent (`request.roleAttributes`) and a target user that may grant them. */
+export type PrivilegedAttribute = 'SUPERUSER' | 'REPLICATION' | 'BYPASSRLS';
+
+/** Pure: the privileged attributes of `role`. */
+export function privilegedAttributes(role: Pick<SourceRole, 'superuser' | 'replication' | 'bypassrls'>) {
+  const out: PrivilegedAttribute[] = [];
+  if (role.superuser) out.push('SUPERUSER');
+  if (role.replication) out.push('REPLICATION');
+  if (role.bypassrls) out.push('BYPASSRLS');
+  return out;
+}
+
 /**
- * The CREATE ROLE statement for a role. `canGrantPrivileged` false drops SUPERUSER, REPLICATION and BYPASSRLS
- * (listed in `dropped`). Pure; exported for tests.
+ * Pure: the privileged attributes the run may recreate: those consented to (`request.roleAttributes`), when the
+ * target user is a superuser (PostgreSQL 16 would let a CREATEROLE user holding REPLICATION / BYPASSRLS pass them
+ * on, but the step does not rely on that).
+ */
+export function grantableAttributes(
+  consent: Request['roleAttributes'],
+  targetSuperuser: boolean,
+): ReadonlySet<PrivilegedAttribute> {
+  if (!targetSuperuser) return new Set();
+  return new Set(consent.map((a) => a.toUpperCase() as PrivilegedAttribute));
+}
+
+/**
+ * The CREATE ROLE statement for a role, without its password (set afterwards, see the module comment). Privileged
+ * attributes not in `grantable` are left off and listed in `dropped`. Pure; exported for tests.
  */
 export function createRoleSql(
   role: SourceRole,
-  password: string | null,
-  canGrantPrivileged: boolean,
-): { sql: string; dropped: string[] } {
-  const dropped: string[] = [];
-  const attr = (on: boolean, yes: string, no: string, privileged = false) => {
-    if (on && privileged && !canGrantPrivileged) {
+  grantable: ReadonlySet<PrivilegedAttribute>,
+): { sql: string; dropped: PrivilegedAttribute[] } {
+  const dropped: PrivilegedAttribute[] = [];
+  const attr = (on: boolean, yes: string, no: string) => (on ? yes : no);
+  const privileged = (on: boolean, yes: PrivilegedAttribute, no: string) => {
+    if (on && !grantable.has(yes)) {
       dropped.push(yes);
       return no;
     }
     return on ? yes : no;
   };
   const parts = [
-    attr(role.superuser, 'SUPERUSER', 'NOSUPERUSER', true),
+    privileged(role.superuser, 'SUPERUSER', 'NOSUPERUSER'),
     attr(role.inherit, 'INHERIT', 'NOINHERIT'),
     attr(role.createrole, 'CREATEROLE', 'NOCREATEROLE'),
     attr(role.createdb, 'CREATEDB', 'NOCREATEDB'),
     attr(role.login, 'LOGIN', 'NOLOGIN'),
-    attr(role.replication, 'REPLICATION', 'NOREPLICATION', true),
-    attr(role.bypassrls, 'BYPASSRLS', 'NOBYPASSRLS', true),
+    privileged(role.replication, 'REPLICATION', 'NOREPLICATION'),
+    privileged(role.bypassrls, 'BYPASSRLS', 'NOBYPASSRLS'),
     `CONNECTION LIMIT ${Number(role.connlimit)}`,
   ];
   if (role.validUntil !== null) parts.push(`VALID UNTIL ${quoteLiteral(role.validUntil)}`);
-  if (password !== null) parts.push(`PASSWORD ${quoteLiteral(password)}`);
   return { sql: `CREATE ROLE ${quoteIdent(role.name)} ${parts.join(' ')}`, dropped };
+}
+
+/** Pure: the role's note for privileged attributes left off, by why. */
+export function droppedAttributesNote(
+  dropped: readonly PrivilegedAttribute[],
+  consent: Request['roleAttributes'],
+): string[] {
+  const consented = new Set(consent.map((a) => a.toUpperCase()));
+  const withoutConsent = dropped.filter((a) => !consented.has(a));
+  const notAllowed = dropped.filter((a) => consented.has(a));
+  const out: string[] = [];
+  if (withoutConsent.length > 0)
+    out.push(
+      `created without ${withoutConsent.join(', ')} (not consented: --role-attributes ${withoutConsent.map((a) => a.toLowerCase()).join(',')} recreates it)`,
+    );
+  if (notAllowed.length > 0) out.push(`not granted (the target user may not grant it): ${notAllowed.join(', ')}`);
+  return out;
 }
 
 async function readSourceRoles(
@@ -126,31 +175,36 @@ interface DbRoleSetting {
 }
 
 /**
- * Creates the source's missing roles on the target. See the module comment.
+ * Creates the source's missing roles on the target. See the module comment. `databases` — the selected databases
+ * (the plan's) — decide which roles are needed (`request.roleScope`, core/role-scope.ts).
  *
  * @example
  * ```ts
- * const { results, placeholders } = await migrateRoles(ctx, request);
+ * const { results, placeholders } = await migrateRoles(ctx, request, plan.databases.map((d) => d.name));
  * ```
  */
 export async function migrateRoles(
   ctx: RunContext,
   request: Request,
+  databases: readonly string[],
 ): Promise<{ results: RoleResult[]; placeholders: { role: string; password: string }[] }> {
   if (!request.roles) return { results: [], placeholders: [] };
   ctx.progress({ kind: 'phase', phase: 'roles' });
   let source: Awaited<ReturnType<typeof readSourceRoles>>;
+  let scope: Map<string, string[]>;
   try {
     source = await withClient(ctx.source, ctx.source.database, readSourceRoles);
+    scope = rolesInScope(await collectRoleScope(ctx.source, databases), request.roleScope);
   } catch (err) {
     throw classify(err, 'reading the source roles');
   }
   try {
     return await withClient(ctx.target, ctx.target.database, async (client) => {
+      await quietSession(client);
       const { rows: me } = await client.query<{ s: boolean }>(
         'SELECT rolsuper AS s FROM pg_catalog.pg_roles WHERE rolname = current_user',
       );
-      const targetSuper = me[0]?.s === true;
+      const grantable = grantableAttributes(request.roleAttributes, me[0]?.s === true);
       const { rows: existingRows } = await client.query<{ name: string }>(
         'SELECT rolname::text AS name FROM pg_catalog.pg_roles',
       );
@@ -167,7 +221,12 @@ export async function migrateRoles(
       const note = (role: string, text: string, kind?: WarningKind) =>
         notes.set(role, [...(notes.get(role) ?? []), { text, ...(kind ? { kind } : {}) }]);
 
+      let notNeeded = 0;
       for (const role of source.roles) {
+        if (!scope.has(role.name)) {
+          notNeeded++;
+          continue;
+        }
         if (isSystemRole(role.name)) {
           if (!existing.has(role.name))
             results.push({ name: role.name, status: 'skipped', message: 'a server or provider role' });
@@ -181,16 +240,18 @@ export async function migrateRoles(
         let password: string | null = null;
         if (role.verifier !== undefined) password = role.verifier;
         else if (role.login) {
-          password = randomBytes(24).toString('base64url');
-          registerSecret(password);
-          placeholders.push({ role: role.name, password });
+          const placeholder = randomPassword();
+          registerSecret(placeholder);
+          password = scramVerifier(placeholder);
+          placeholders.push({ role: role.name, password: placeholder });
           note(
             role.name,
             `a placeholder password was set: reset it with ALTER ROLE ${quoteIdent(role.name)} PASSWORD '…'`,
             'placeholder-password',
           );
         }
-        let { sql, dropped } = createRoleSql(role, password, targetSuper);
+        let { sql, dropped } = createRoleSql(role, grantable);
+        const notGrantable: string[] = [];
         try {
           try {
             await client.query(sql);
@@ -199,14 +260,28 @@ export async function migrateRoles(
             // users grant only what they hold): create the role without them and say so.
             const privileged = role.createdb || role.createrole || role.superuser || role.replication || role.bypassrls;
             if ((err as { code?: string }).code !== '42501' || !privileged) throw err;
-            ({ sql, dropped } = createRoleSql({ ...role, createdb: false, createrole: false }, password, false));
+            ({ sql, dropped } = createRoleSql({ ...role, createdb: false, createrole: false }, new Set()));
             await client.query(sql);
-            if (role.createdb) dropped.push('CREATEDB');
-            if (role.createrole) dropped.push('CREATEROLE');
+            if (role.createdb) notGrantable.push('CREATEDB');
+            if (role.createrole) notGrantable.push('CREATEROLE');
           }
           created.add(role.name);
-          if (dropped.length > 0)
-            note(role.name, `not granted (the target user may not grant it): ${dropped.join(', ')}`, 'role-attribute');
+          if (password !== null) {
+            const verifier = password;
+            await runWithSecret(
+              client,
+              (literal) => `ALTER ROLE ${quoteIdent(role.name)} PASSWORD ${literal}`,
+              verifier,
+            );
+          }
+          for (const text of droppedAttributesNote(dropped, request.roleAttributes))
+            note(role.name, text, 'role-attribute');
+          if (notGrantable.length > 0)
+            note(
+              role.name,
+              `not granted (the target user may not grant it): ${notGrantable.join(', ')}`,
+              'role-attribute',
+            );
           if (role.verifier !== undefined && role.verifier !== null) note(role.name, 'password verifier copied');
         } catch (err) {
           const placeholderIndex = placeholders.findIndex((p) => p.role === role.name);
@@ -248,6 +323,11 @@ export async function migrateRoles(
           await client.query(
             `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${m.admin ? ' WITH ADMIN OPTION' : ''}`,
           );
+          // A group that was on the target before the run merely shares the source group's name: say so.
+          note(
+            m.member,
+            `member of ${quoteIdent(m.role)}${m.admin ? ' with admin option' : ''}${created.has(m.role) ? '' : ' (a role that was on the target already)'}`,
+          );
         } catch (err) {
           note(m.member, `membership in ${m.role} not granted: ${describeError(err)}`, 'membership');
         }
@@ -275,6 +355,8 @@ export async function migrateRoles(
         return { ...r, message: extra.map((n) => n.text).join('; '), ...(warnings.length > 0 ? { warnings } : {}) };
       });
       ctx.logger.info('roles migrated', {
+        scope: request.roleScope,
+        notNeeded,
         created: final.filter((r) => r.status === 'created').length,
         exists: final.filter((r) => r.status === 'exists').length,
         failed: final.filter((r) => r.status === 'failed').length,

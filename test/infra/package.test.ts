@@ -143,9 +143,15 @@ process.stdout.write('synthesized\\n');
 
 /** Uses the declarations: a wrong prop type must fail (else they would have silently become \`any\`). */
 const CONSUMER_TYPES = `
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { PgMigrationStack, PgMigrationWorkflow, type PgMigrationWorkflowProps } from 'pg-migrate/cdk';
+import {
+  PgMigrationStack,
+  PgMigrationStage,
+  type PgMigrationStageProps,
+  PgMigrationWorkflow,
+  type PgMigrationWorkflowProps,
+} from 'pg-migrate/cdk';
 
 const stack = new Stack(new App(), 'Types');
 const vpc = ec2.Vpc.fromLookup(stack, 'Vpc', { vpcId: 'vpc-1' });
@@ -153,6 +159,14 @@ const props: PgMigrationWorkflowProps = { vpc, taskCpu: 1024 };
 const workflow: PgMigrationWorkflow = new PgMigrationWorkflow(stack, 'Workflow', props);
 export const arn: string = workflow.stateMachine.stateMachineArn;
 export const stackClass: typeof Stack = PgMigrationStack;
+const stageProps: PgMigrationStageProps = {
+  env: { account: '${ACCOUNT}', region: '${REGION}' },
+  vpcId: 'vpc-1',
+  subnetIds: ['subnet-1'],
+};
+export const stage: Stage = new PgMigrationStage(new App(), 'Stage', stageProps);
+// @ts-expect-error a stage names its account and region
+export const noEnv: PgMigrationStageProps = { vpcId: 'vpc-1', subnetIds: ['subnet-1'] };
 // @ts-expect-error taskCpu is a number
 export const wrong: PgMigrationWorkflowProps = { vpc, taskCpu: '1024' };
 `;
@@ -327,12 +341,12 @@ describe('an app that imports PgMigrationWorkflow from pg-migrate/cdk', () => {
       process.execPath,
       [
         '-e',
-        "const m = require('pg-migrate/cdk'); process.stdout.write([typeof m.PgMigrationWorkflow, typeof m.PgMigrationStack].join(' '))",
+        "const m = require('pg-migrate/cdk'); process.stdout.write([m.PgMigrationWorkflow, m.PgMigrationStack, m.PgMigrationStage].map((c) => typeof c).join(' '))",
       ],
       app,
     );
     expect(cjs.code, cjs.stderr).toBe(0);
-    expect(cjs.stdout).toBe('function function');
+    expect(cjs.stdout).toBe('function function function');
   });
 });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { commentOutExisting, localeClause } from '../../core/steps/schema.js';
 import { copySql, filterTables, groupTasks, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
-import { createRoleSql, isSystemRole, type SourceRole } from '../../core/steps/roles.js';
+import {
+  createRoleSql,
+  droppedAttributesNote,
+  grantableAttributes,
+  isSystemRole,
+  type SourceRole,
+} from '../../core/steps/roles.js';
 import { setClause, splitListSetting } from '../../core/steps/settings.js';
 import { compareTable, verifySql } from '../../core/steps/verify.js';
 
@@ -155,19 +161,32 @@ describe('roles', () => {
     settings: [],
   };
 
-  it('creates a role with every attribute when the target user is a superuser', () => {
-    expect(createRoleSql(role, 'SCRAM-SHA-256$4096:abc', true)).toEqual({
-      sql: `CREATE ROLE "Ops ""Admin""" SUPERUSER INHERIT CREATEROLE NOCREATEDB LOGIN REPLICATION NOBYPASSRLS CONNECTION LIMIT 5 VALID UNTIL '2099-01-01T00:00:00.000000Z' PASSWORD 'SCRAM-SHA-256$4096:abc'`,
+  it('creates a role with every consented attribute when the target user is a superuser, never with its password', () => {
+    expect(createRoleSql(role, grantableAttributes(['superuser', 'replication'], true))).toEqual({
+      sql: `CREATE ROLE "Ops ""Admin""" SUPERUSER INHERIT CREATEROLE NOCREATEDB LOGIN REPLICATION NOBYPASSRLS CONNECTION LIMIT 5 VALID UNTIL '2099-01-01T00:00:00.000000Z'`,
       dropped: [],
     });
   });
 
-  it('leaves out what only a superuser may grant, and says so', () => {
-    const { sql, dropped } = createRoleSql(role, null, false);
+  it('leaves out privileged attributes without consent, and says so', () => {
+    const { sql, dropped } = createRoleSql(role, grantableAttributes(['replication'], true));
+    expect(sql).toContain('NOSUPERUSER');
+    expect(sql).toContain(' REPLICATION');
+    expect(dropped).toEqual(['SUPERUSER']);
+    expect(droppedAttributesNote(dropped, ['replication'])).toEqual([
+      'created without SUPERUSER (not consented: --role-attributes superuser recreates it)',
+    ]);
+  });
+
+  it('leaves out what only a superuser may grant even with consent, and says so', () => {
+    const { sql, dropped } = createRoleSql(role, grantableAttributes(['superuser', 'replication'], false));
     expect(sql).toContain('NOSUPERUSER');
     expect(sql).toContain('NOREPLICATION');
-    expect(sql).not.toContain('PASSWORD');
     expect(dropped).toEqual(['SUPERUSER', 'REPLICATION']);
+    expect(droppedAttributesNote(dropped, ['superuser'])).toEqual([
+      'created without REPLICATION (not consented: --role-attributes replication recreates it)',
+      'not granted (the target user may not grant it): SUPERUSER',
+    ]);
   });
 
   it('skips server and provider roles', () => {

@@ -14,6 +14,7 @@
  */
 import type pg from 'pg';
 import { connect, qualifiedName, withClient } from '../../connection.js';
+import { quietSession, runWithSecret } from '../../secret-statements.js';
 import type { RunContext } from '../../context.js';
 import { BlockedError, classify, describeError, PermanentError } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
@@ -40,7 +41,6 @@ import {
   createPublicationSql,
   createReplicationSlotCommand,
   createSubscriptionSql,
-  quietSessionSql,
   replicaIdentitySql,
   subscriptionConninfo,
   type TableName,
@@ -122,7 +122,11 @@ async function emptyTargetTables(ctx: RunContext, database: string, tables: read
   });
 }
 
-/** Creates the subscription on the target (natively as superuser, or through aiven_extras). */
+/**
+ * Creates the subscription on the target (natively, or through aiven_extras). The connection string, password
+ * included, never enters statement text: it is a bound parameter (aiven_extras' function, or the pg_temp function of
+ * core/secret-statements.ts), in a session with statement logging off where the user may.
+ */
 async function createSubscription(
   ctx: RunContext,
   request: Request,
@@ -145,14 +149,14 @@ async function createSubscription(
       conninfo,
       copyData,
     };
+    await quietSession(client);
     if (!powers.nativeSubscription && powers.aivenExtras) {
       const command = aivenCreateSubscriptionSql({ ...options, createSlot: !slotExists });
       await client.query(command.text, [...command.values]);
       return;
     }
     if (!slotExists) throw new PermanentError('internal: the native subscription path expects the slot to exist');
-    if (powers.superuser) await client.query(quietSessionSql);
-    await client.query(createSubscriptionSql(options));
+    await runWithSecret(client, (literal) => createSubscriptionSql(options, literal), conninfo);
   });
 }
 

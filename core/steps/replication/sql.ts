@@ -172,19 +172,20 @@ export interface SubscriptionOptions {
 }
 
 /**
- * `CREATE SUBSCRIPTION` from an existing slot. DDL cannot take parameters, so the conninfo is a literal: run it on
- * a session with statement logging off ({@link quietSessionSql}) and never log the text.
+ * `CREATE SUBSCRIPTION` from an existing slot. DDL cannot take parameters, so the conninfo is a literal:
+ * `conninfoLiteral` replaces it (the setup passes the placeholder of core/secret-statements.ts' runWithSecret, which
+ * binds the conninfo as a parameter instead); never log the text.
  */
-export function createSubscriptionSql(options: SubscriptionOptions): string {
+export function createSubscriptionSql(
+  options: SubscriptionOptions,
+  conninfoLiteral: string = quoteLiteral(options.conninfo),
+): string {
   return (
-    `CREATE SUBSCRIPTION ${quoteIdent(options.subscription)} CONNECTION ${quoteLiteral(options.conninfo)} ` +
+    `CREATE SUBSCRIPTION ${quoteIdent(options.subscription)} CONNECTION ${conninfoLiteral} ` +
     `PUBLICATION ${quoteIdent(options.publication)} WITH (create_slot = false, slot_name = ${quoteLiteral(options.slot)}, ` +
     `copy_data = ${options.copyData ? 'true' : 'false'}, enabled = true)`
   );
 }
-
-/** Keeps the statement carrying the conninfo out of the target's server log (superuser-only settings). */
-export const quietSessionSql = "SET log_statement = 'none'; SET log_min_error_statement = 'panic'";
 
 /** Drops a subscription without touching the source (the slot is dropped separately, on the source). */
 export function dropSubscriptionSql(subscription: string): string[] {

@@ -28,7 +28,11 @@ export function describeMigration(sourceVersion: PgVersion): void {
     beforeAll(() => loadFixture(source()), 120_000);
 
     it('creates the missing roles with attributes, settings, memberships and password verifiers', async () => {
-      const { results, placeholders } = await migrateRoles(contextFor(source(), target()), requestFor());
+      const { results, placeholders } = await migrateRoles(
+        contextFor(source(), target()),
+        requestFor({ roleScope: 'all' }),
+        ['shop'],
+      );
       const byName = Object.fromEntries(results.map((r) => [r.name, r.status]));
       expect(byName).toMatchObject({
         app_owner: 'created',
@@ -41,7 +45,7 @@ export function describeMigration(sourceVersion: PgVersion): void {
       expect(await roleFacts(target())).toEqual(await roleFacts(source()));
       const client = await target().client('postgres', 'app_rw', 'app-rw-secret');
       await client.end();
-      const again = await migrateRoles(contextFor(source(), target()), requestFor());
+      const again = await migrateRoles(contextFor(source(), target()), requestFor({ roleScope: 'all' }), ['shop']);
       expect(again.results.find((r) => r.name === 'app_rw')?.status).toBe('exists');
     });
 
@@ -57,7 +61,7 @@ export function describeMigration(sourceVersion: PgVersion): void {
         source: parseConnectionString(source().uri('postgres', 'reader_only', 'reader-pw'), 'source'),
         logger: { debug: log, info: log, warn: log, error: log },
       };
-      const { results, placeholders } = await migrateRoles(ctx, requestFor());
+      const { results, placeholders } = await migrateRoles(ctx, requestFor({ roleScope: 'all' }), ['shop']);
       expect(placeholders.map((p) => p.role).sort()).toEqual(['placeholder_me', 'reader_only']);
       const placeholder = placeholders.find((p) => p.role === 'placeholder_me')!.password;
       expect(results.find((r) => r.name === 'placeholder_me')?.message).toMatch(
@@ -77,7 +81,8 @@ export function describeMigration(sourceVersion: PgVersion): void {
         ...contextFor(source(), target()),
         target: parseConnectionString(target().uri('postgres', 'migrator', 'migrator-pw'), 'target'),
       };
-      const { results } = await migrateRoles(ctx, requestFor());
+      const consent = requestFor({ roleScope: 'all', roleAttributes: ['replication', 'bypassrls'] });
+      const { results } = await migrateRoles(ctx, consent, ['shop']);
       const repl = results.find((r) => r.name === 'repl_bot');
       expect(repl?.status).toBe('created');
       expect(repl?.message).toMatch(/not granted \(the target user may not grant it\): REPLICATION, BYPASSRLS/);

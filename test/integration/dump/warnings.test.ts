@@ -175,6 +175,7 @@ describe('warnings of a dump migration to a non-superuser target', () => {
     const { results } = await migrateRoles(
       context(source(), target(), { user: 'srcadmin', password: 'src-pw-1' }, ADMIN),
       requestFor({ dbs: ['degraded'] }),
+      ['degraded'],
     );
     const repl = results.find((r) => r.name === 'repl_user');
     expect(repl?.status).toBe('created');
@@ -200,6 +201,7 @@ describe('warnings of a dump migration to a non-superuser target', () => {
     const { results } = await migrateRoles(
       context(source(), target(), undefined, { user: 'weak', password: 'weak-pw-1' }),
       requestFor({ dbs: ['degraded'] }),
+      ['degraded'],
     );
     const lonely = results.find((r) => r.name === 'lonely');
     expect(lonely?.status).toBe('failed');

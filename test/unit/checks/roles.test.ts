@@ -89,12 +89,38 @@ describe('evaluateRoles', () => {
         sourceRoles: [...facts.sourceRoles, role('bot', { bypassRls: true })],
         targetUser: server({ superuser: false, versionNum: 150000 }),
       },
-      { roles: true },
+      { roles: true, roleAttributes: ['bypassrls'] },
     );
     expect(results[0]?.details).toEqual({ create: ['app', 'bot'] });
     expect(results.find((r) => r.details?.withoutAttributes)?.details?.withoutAttributes).toEqual({
       bot: ['BYPASSRLS'],
     });
     expect(results.find((r) => r.details?.reserved)?.details?.reserved).toEqual(['rdsadmin']);
+  });
+
+  it('warns about privileged attributes without consent and names the option', () => {
+    const results = evaluateRoles(
+      {
+        ...facts,
+        sourceRoles: [...facts.sourceRoles, role('dba', { superuser: true }), role('bot', { bypassRls: true })],
+      },
+      { roles: true, roleAttributes: ['bypassrls'] },
+    );
+    const warning = results.find((r) => r.details?.withoutConsent);
+    expect(warning?.status).toBe('warn');
+    expect(warning?.details?.withoutConsent).toEqual({ dba: ['SUPERUSER'] });
+    expect(warning?.remedy).toMatch(/--role-attributes superuser/);
+  });
+
+  it('creates only the roles the selected databases need, and counts the others', () => {
+    const results = evaluateRoles(
+      { ...facts, sourceRoles: [...facts.sourceRoles, role('hr')], needed: ['app'] },
+      {
+        roles: true,
+      },
+    );
+    expect(statuses(results)).toEqual(['pass']);
+    expect(results[0]?.details).toEqual({ create: ['app'], notNeeded: 4 });
+    expect(results[0]?.message).toMatch(/4 role\(s\) of the source are not needed by the selected databases/);
   });
 });
