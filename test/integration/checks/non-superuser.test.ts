@@ -124,10 +124,12 @@ describe('checks with non-superuser users (15 → 16)', () => {
   });
 
   it('fails roles when the target user cannot create roles, and warns about attributes it cannot grant', async () => {
-    const results = await runCheck('roles', crm, as('deployer'));
+    // Every role (--roles all), the privileged attributes consented: what the target user itself cannot grant.
+    const all = requestFor({ dbs: ['crm'], roleScope: 'all', roleAttributes: ['replication'] });
+    const results = await runCheck('roles', all, as('deployer'));
     expect(statuses(results)).toEqual(['fail']);
     expect(results[0]?.details?.missing).toEqual(expect.arrayContaining(['crm_app', 'reader', 'repl_bot']));
-    const withCreateRole = await runCheck('roles', crm, as('admin16'));
+    const withCreateRole = await runCheck('roles', all, as('admin16'));
     expect(statuses(withCreateRole)).toEqual(['pass', 'warn', 'warn']);
     expect(withCreateRole[1]?.details?.withoutAttributes).toEqual({ repl_bot: ['REPLICATION'] });
     expect(withCreateRole[2]?.message).toMatch(/cannot read password hashes/);

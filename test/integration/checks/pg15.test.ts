@@ -270,10 +270,15 @@ describe('checks on PostgreSQL 15 → 15 as superuser', () => {
     expect(statuses(skipped)).toEqual(['pass:shop']);
   });
 
-  it('lists the roles to create', async () => {
-    const results = await runCheck('roles', requestFor(), ctx());
+  it('lists the roles to create: every role with --roles all, only those the databases need by default', async () => {
+    const results = await runCheck('roles', requestFor({ roleScope: 'all' }), ctx());
     expect(statuses(results)).toEqual(['pass']);
     expect(results[0]?.details?.create).toEqual(['app_owner']);
+    // app_owner owns nothing and holds no grant: no selected database needs it (core/role-scope.ts).
+    const needed = await runCheck('roles', requestFor(), ctx());
+    expect(statuses(needed)).toEqual(['pass']);
+    expect(needed[0]?.details?.create).toEqual([]);
+    expect(needed[0]?.details?.notNeeded).toBeGreaterThan(0);
     expect(statuses(await runCheck('roles', requestFor({ roles: false }), ctx()))).toEqual(['skip']);
   });
 
