@@ -30,7 +30,9 @@ import { describeError } from '../errors.js';
 import { findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
 import type { Request } from '../request.js';
 import { collectRoleScope, type RoleScopeFacts, readRoleScopeFacts, rolesInScope } from '../role-scope.js';
+import { type LogSettings, quietSession, secretFunctionAvailable } from '../secret-statements.js';
 import { isSystemRole } from '../steps/roles.js';
+import type { TlsSettings } from '../tls.js';
 import {
   attempt,
   type DatabaseRow,
@@ -174,6 +176,24 @@ export interface TargetServerFacts {
   /** `createrole_self_grant` (16+; '' before). */
   readonly createroleSelfGrant: Outcome<string>;
   readonly freeSpace: Outcome<FreeSpace>;
+  /** What a secret-carrying session logs there (credential-exposure); absent when no statement carries one. */
+  readonly logFacts?: Outcome<ServerLogFacts>;
+}
+
+/** The target's side of credential-exposure: what a secret-carrying session there ends up logging. */
+export interface ServerLogFacts {
+  readonly user: string;
+  readonly settings: LogSettings;
+  /** Settings the user may not change for its session. */
+  readonly notAllowed: readonly string[];
+  /** The pg_temp function (the secret as a bound parameter) is available. */
+  readonly secretFunction: boolean;
+}
+
+/** The source connection as the subscription would use it: its TLS settings and user, no credential. */
+export interface SourceConnectionFacts {
+  readonly tls: TlsSettings;
+  readonly user: string;
 }
 
 /** pg_dump / pg_restore for the dump method (checked by `version`). */
@@ -189,6 +209,7 @@ export interface ServerPhaseFacts {
   readonly target: TargetServerFacts;
   readonly selection: Outcome<DatabaseSelection>;
   readonly tools: Outcome<ToolsFacts>;
+  readonly sourceConnection: SourceConnectionFacts;
 }
 
 /** The part of the server facts the database phase needs (JSON; small: it rides in every Map item). */
@@ -655,6 +676,9 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
             });
           })(),
     ]);
+    // Last on the target session: it turns that session's statement logging off where the user may, as the
+    // secret-carrying sessions of the run will (core/secret-statements.ts).
+    const logFacts = request.roles || request.method !== 'dump' ? await t.fact(readServerLogFacts) : undefined;
     const roleScope =
       request.roles && request.roleScope === 'needed'
         ? await readRoleScope(ctx, request, s, selected, targetRoles)
@@ -689,13 +713,33 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
         ownerRoles,
         createroleSelfGrant,
         freeSpace,
+        ...(logFacts ? { logFacts } : {}),
       },
       selection,
       tools,
+      sourceConnection: {
+        tls: {
+          sslmode: ctx.source.sslmode,
+          ...(ctx.source.sslrootcert !== undefined ? { sslrootcert: ctx.source.sslrootcert } : {}),
+          ...(ctx.source.channelBinding !== undefined ? { channelBinding: ctx.source.channelBinding } : {}),
+        },
+        user: ctx.source.user,
+      },
     };
   } finally {
     await Promise.all([s.close(), t.close()]);
   }
+}
+
+async function readServerLogFacts(client: pg.Client): Promise<ServerLogFacts> {
+  const { rows: found } = await client.query<{ user: string }>('SELECT current_user AS user');
+  const quiet = await quietSession(client);
+  return {
+    user: found[0]?.user ?? '',
+    settings: quiet.settings,
+    notAllowed: quiet.notAllowed,
+    secretFunction: await secretFunctionAvailable(client),
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ export const CHECK_IDS = [
   'replication-preconditions',
   'primary-keys',
   'roles',
+  'credential-exposure',
   'large-objects',
   'unlogged-tables',
   'materialized-views',

@@ -28,6 +28,7 @@ import {
 } from './collect.js';
 import { connectionSourceCheck } from './connection-source.js';
 import { connectionTargetCheck } from './connection-target.js';
+import { credentialExposureCheck } from './credential-exposure.js';
 import { diskSpaceCheck } from './disk-space.js';
 import { distinctServersCheck } from './distinct-servers.js';
 import { extensionsCheck } from './extensions.js';
@@ -64,6 +65,7 @@ export const CHECKS: { readonly [K in CheckId]: RunnableCheck } = {
   'replication-preconditions': replicationPreconditionsCheck,
   'primary-keys': primaryKeysCheck,
   roles: rolesCheck,
+  'credential-exposure': credentialExposureCheck,
   'large-objects': largeObjectsCheck,
   'unlogged-tables': unloggedTablesCheck,
   'materialized-views': materializedViewsCheck,

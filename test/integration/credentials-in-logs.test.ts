@@ -4,6 +4,7 @@
  * that log every statement: nothing secret reaches the target's server log.
  */
 import { describe, expect, it } from 'vitest';
+import { runCheck } from '../../core/checks/index.js';
 import { parseConnectionString } from '../../core/connection.js';
 import { abortReplication, migrateByReplication } from '../../core/steps/replication/index.js';
 import { migrateRoles } from '../../core/steps/roles.js';
@@ -94,5 +95,29 @@ describe('credentials kept out of the target server log', () => {
     expect(log).toMatch(/statement: CREATE ROLE "ddl_app"/);
     for (const part of secretParts(stored!.v)) expect(log).not.toContain(part);
     expect(log).not.toContain(placeholder);
+  });
+
+  it('warns before the run, naming the setting and the remedy, where the target user may not turn statement logging off', async () => {
+    await target().query("CREATE ROLE plain_migrator LOGIN CREATEROLE PASSWORD 'plain-migrator-pw'");
+    const request = replicationRequest(source(), target());
+    const asSuperuser = await runCheck('credential-exposure', request, runContext(source(), target()));
+    expect(asSuperuser.map((r) => r.status)).toEqual(['pass']);
+    const plain = {
+      ...runContext(source(), target()),
+      target: parseConnectionString(target().uri('postgres', 'plain_migrator', 'plain-migrator-pw'), 'target'),
+    };
+    const [warning, ...rest] = await runCheck('credential-exposure', request, plain);
+    expect(rest).toEqual([]);
+    expect(warning?.status).toBe('warn');
+    expect(warning?.message).toMatch(/"plain_migrator" may not turn that off/);
+    expect(warning?.message).toMatch(/log_statement = all logs the statement with its parameters/);
+    expect(warning?.message).toMatch(/log_min_duration_statement = 0 ms/);
+    expect(warning?.remedy).toMatch(/GRANT SET ON PARAMETER log_statement, .*TO "plain_migrator"/);
+    // With logging limited to DDL the password travels as a bound parameter: nothing to warn about.
+    const ddl = {
+      ...runContext(source(), ddlTarget()),
+      target: parseConnectionString(ddlTarget().uri('postgres', 'ddl_migrator', 'ddl-migrator-pw'), 'target'),
+    };
+    expect((await runCheck('credential-exposure', request, ddl)).map((r) => r.status)).toEqual(['pass']);
   });
 });
