@@ -33,6 +33,7 @@ describe('the check contract', () => {
       'replication-preconditions',
       'primary-keys',
       'roles',
+      'credential-exposure',
       'large-objects',
       'unlogged-tables',
       'materialized-views',
