@@ -142,11 +142,13 @@ export function buildPlan(
         targetExists,
       };
     }
-    const replicaIdentityFull = request.replicaIdentityFull
-      ? stringList(
-          checks.find((r) => r.id === 'primary-keys' && r.database === name && r.status === 'warn')?.details?.tables,
-        )
-      : [];
+    const consented = request.replicaIdentityFull
+      ? checks.find((r) => r.id === 'primary-keys' && r.database === name && r.status === 'warn')?.details
+      : undefined;
+    const replicaIdentityFull = stringList(consented?.tables);
+    // In the workflow's state a long list is cut (core/report-budget.ts): its full length is in `truncated`.
+    const truncated = (consented?.truncated as Record<string, unknown> | undefined)?.tables;
+    const identityFullCount = typeof truncated === 'number' ? truncated : replicaIdentityFull.length;
     return {
       name,
       method: 'replication',
@@ -154,9 +156,7 @@ export function buildPlan(
         request.method === 'replication'
           ? 'replication requested; its preconditions hold'
           : 'every replication precondition holds',
-        ...(replicaIdentityFull.length > 0
-          ? [`REPLICA IDENTITY FULL (consented) for ${replicaIdentityFull.length} table(s)`]
-          : []),
+        ...(identityFullCount > 0 ? [`REPLICA IDENTITY FULL (consented) for ${identityFullCount} table(s)`] : []),
       ],
       replicaIdentityFull,
       targetExists,

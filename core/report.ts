@@ -59,8 +59,15 @@ export interface DatabaseResult {
   /** Replication lag in bytes (replication method), 0 otherwise. */
   readonly lagBytes: number;
   readonly message: string;
-  /** Per-table verification, when the step verified. */
+  /**
+   * Per-table verification, when the step verified. In the workflow's state (and an AWS execution's output) only
+   * the mismatching tables, with `verifiedTables` counting all; the full list is in the report store.
+   */
   readonly verification?: readonly TableResult[];
+  /** How many tables were verified (when `verification` holds only the mismatches). */
+  readonly verifiedTables?: number;
+  /** Where the full result is (a report store key), when the state carries a compact one. */
+  readonly detail?: string;
   /** Error name (see core/errors.ts) when status is `failed`. */
   readonly error?: string;
   /** What was degraded in this database (owners, grants, locale, settings); see core/warnings.ts. */
@@ -99,6 +106,8 @@ export interface Report {
   readonly warnings: readonly RunWarning[];
   /** Why the run stopped early, when a step outside the databases failed (`ok` is then false). */
   readonly error?: RunError;
+  /** Where the full report is (every check, every table): `s3://bucket/key` on AWS, `file://…` locally. */
+  readonly reportUri?: string;
 }
 
 /** A warning of the run (not of one database). */

@@ -27,9 +27,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
+import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
@@ -43,12 +45,17 @@ import {
 } from './workflow-props.js';
 import {
   createFunction,
+  createReportBucket,
   createSecurityGroup,
   createTaskDefinition,
+  grantReportReads,
+  grantReports,
   grantRunTask,
   allowedSecretPatterns,
   grantSecrets,
   PURE_FUNCTIONS,
+  REPORT_READERS,
+  REPORT_WRITERS,
   TASK_CONTAINER_NAME,
   TASK_IMAGE_PG_MAJOR,
 } from './workflow-resources.js';
@@ -80,6 +87,8 @@ export class PgMigrationWorkflow extends Construct {
   readonly schedules: Readonly<Record<string, scheduler.Schedule>>;
   /** The Lambda functions. */
   readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
+  /** Where full reports go (`runs/<execution name>/report.json`; the execution's output names it). */
+  readonly reportBucket: s3.IBucket;
   /** The role `operationsPrincipals` assume to start executions and read executions and reports. */
   readonly operationsRole?: iam.Role;
   /** The EventBridge rule that forwards execution status changes to `statusChangeTopic` / `statusChangeEventBus`. */
@@ -110,7 +119,11 @@ export class PgMigrationWorkflow extends Construct {
       'pg-migrate Fargate task: outbound to PostgreSQL and AWS APIs',
     );
 
+    this.reportBucket =
+      props.reportBucket ?? createReportBucket(this, props.reportRetention ?? WORKFLOW_DEFAULTS.reportRetention);
+
     const environment: Record<string, string> = {
+      [REPORT_BUCKET_ENV]: this.reportBucket.bucketName,
       POWERTOOLS_SERVICE_NAME: 'pg-migrate',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PGSSLMODE: props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode,
@@ -128,6 +141,7 @@ export class PgMigrationWorkflow extends Construct {
         retention,
       });
       if (!PURE_FUNCTIONS.has(name)) grantSecrets(functions[name], secrets);
+      if (REPORT_WRITERS.has(name)) grantReports(this.reportBucket, functions[name], REPORT_READERS.has(name));
     }
     this.functions = functions;
     // ResolveRequest refuses a secret the stack may not read before anything else sees the request.
@@ -156,6 +170,8 @@ export class PgMigrationWorkflow extends Construct {
       retention,
     });
     grantSecrets(this.taskDefinition.taskRole, secrets);
+    // The task reads its run's request and writes its full result.
+    grantReports(this.reportBucket, this.taskDefinition.taskRole, true);
 
     const definition = buildWorkflowDefinition(
       this,
@@ -241,6 +257,8 @@ export class PgMigrationWorkflow extends Construct {
       cluster: this.cluster,
       stateMachine: this.stateMachine,
       allowedSecretArns: props.allowedSecretArns ?? [],
+      reportBucket: this.reportBucket,
+      reportBucketCreated: props.reportBucket === undefined,
     });
   }
 
@@ -250,10 +268,12 @@ export class PgMigrationWorkflow extends Construct {
   }
 
   /**
-   * Lets `grantee` read the state machine and its executions (status, history, output): what `pg-migrate aws watch`
-   * and the console show. For a principal of another account, use `operationsPrincipals`.
+   * Lets `grantee` read the state machine and its executions (status, history, output), and the full reports they
+   * name in the report bucket (`s3:GetObject` on `runs/*`): what `pg-migrate aws watch` and the console show. For a
+   * principal of another account, use `operationsPrincipals`.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant {
+    grantReportReads(this.reportBucket, grantee);
     return grantReadExecutions(this.stateMachine, grantee);
   }
 }

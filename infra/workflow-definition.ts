@@ -101,14 +101,13 @@ class DefinitionBuilder {
   private lambdaState(
     stateName: string,
     fn: FunctionName,
-    input: { readonly payload: sfn.TaskInput } | { readonly inputPath: string },
+    payload: Record<string, unknown>,
     resultPath: string,
   ): tasks.LambdaInvoke {
     const state = new tasks.LambdaInvoke(this.scope, stateName, {
       stateName,
       lambdaFunction: this.targets.functions[fn],
-      // A payload becomes `Parameters`; an input path passes that part of the state as it is.
-      ...input,
+      payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
       // Lambda's own errors get the retry below (throttling included), not CDK's default.
       retryOnServiceExceptions: false,
@@ -132,16 +131,6 @@ class DefinitionBuilder {
       jitterStrategy: sfn.JitterType.FULL,
     });
     return state;
-  }
-
-  /** A Lambda state with a JSON payload. */
-  private invoke(
-    stateName: string,
-    fn: FunctionName,
-    payload: Record<string, unknown>,
-    resultPath: string,
-  ): tasks.LambdaInvoke {
-    return this.lambdaState(stateName, fn, { payload: sfn.TaskInput.fromObject(payload) }, resultPath);
   }
 
   /** Catches every error of a state outside the Maps into `$.errors.<state>`, then the Report. */
@@ -183,8 +172,8 @@ class DefinitionBuilder {
                 Name: task.containerName,
                 Environment: [
                   { Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' },
-                  // The iteration's input is exactly { mode, request, database }.
-                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($)' },
+                  // { mode, run, database: { name, method } }: see mapOverDatabases.
+                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($.task)' },
                 ],
               },
             ],
@@ -231,6 +220,16 @@ class DefinitionBuilder {
         mode,
         request: sfn.JsonPath.objectAt('$.request'),
         database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        // TASK_INPUT: references only (ECS allows 8 KiB per container override). The task reads the request from
+        // the report store under the run and recomputes its lists.
+        task: {
+          mode,
+          run: sfn.JsonPath.stringAt('$.run.id'),
+          database: {
+            name: sfn.JsonPath.stringAt('$$.Map.Item.Value.name'),
+            method: sfn.JsonPath.stringAt('$$.Map.Item.Value.method'),
+          },
+        },
       },
       ...(concurrency !== undefined
         ? { maxConcurrency: concurrency }
@@ -247,7 +246,7 @@ class DefinitionBuilder {
     const action = (name: string) => sfn.Condition.stringEquals('$.request.action', name);
 
     // The report, and the ways a run ends.
-    const report = this.invoke(
+    const report = this.lambdaState(
       S.report,
       'report',
       {
@@ -301,7 +300,12 @@ class DefinitionBuilder {
       },
     });
     const resolve = this.reportOnError(
-      this.lambdaState(S.resolveRequest, 'resolve', { inputPath: '$.request' }, '$.request'),
+      this.lambdaState(
+        S.resolveRequest,
+        'resolve',
+        { input: request, run: sfn.JsonPath.objectAt('$.run') },
+        '$.request',
+      ),
       report,
     );
 
@@ -310,7 +314,7 @@ class DefinitionBuilder {
     // most the request's session budget at a time; then the plan merges both. The facts travel under
     // `$.serverChecks` and leave the state once the plan holds the merged results.
     const serverChecks = this.reportOnError(
-      this.invoke(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks'),
+      this.lambdaState(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks'),
       report,
     );
     const databaseChecks = this.reportOnError(
@@ -329,7 +333,7 @@ class DefinitionBuilder {
       report,
     );
     databaseChecks.itemProcessor(
-      this.invoke(
+      this.lambdaState(
         S.databaseCheck,
         'precheck',
         {
@@ -342,11 +346,12 @@ class DefinitionBuilder {
       ),
     );
     const plan = this.reportOnError(
-      this.invoke(
+      this.lambdaState(
         S.plan,
         'plan',
         {
           request,
+          run: sfn.JsonPath.objectAt('$.run'),
           serverChecks: sfn.JsonPath.listAt('$.serverChecks.results'),
           databaseChecks: sfn.JsonPath.listAt('$.serverChecks.databaseResults'),
         },
@@ -361,7 +366,7 @@ class DefinitionBuilder {
       resultPath: '$.serverChecks',
     });
     const roles = this.reportOnError(
-      this.invoke(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles'),
+      this.lambdaState(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles'),
       report,
     );
 
@@ -369,7 +374,7 @@ class DefinitionBuilder {
       this.mapOverDatabases(S.migrateDatabases, 'migrate', '$.plan.databases'),
       report,
     );
-    const cleanup = this.invoke(
+    const cleanup = this.lambdaState(
       S.cleanupDatabase,
       'cleanup',
       {
@@ -393,7 +398,7 @@ class DefinitionBuilder {
       resultPath: '$.summary',
     });
     const replicationStatus = this.reportOnError(
-      this.invoke(
+      this.lambdaState(
         S.replicationStatus,
         'status',
         { request, databases, waitingSince: sfn.JsonPath.stringAt('$.replication.waitingSince') },
@@ -444,13 +449,13 @@ class DefinitionBuilder {
     );
     cutoverDatabases.next(report);
 
-    const discover = this.reportOnError(this.invoke(S.discover, 'discover', { request }, '$.discovered'), report);
+    const discover = this.reportOnError(this.lambdaState(S.discover, 'discover', { request }, '$.discovered'), report);
     const useDiscovered = new sfn.Pass(scope, S.useDiscovered, {
       stateName: S.useDiscovered,
       inputPath: '$.discovered.databases',
       resultPath: '$.databases',
     });
-    const abort = this.reportOnError(this.invoke(S.abort, 'abort', { request }, '$.databases'), report);
+    const abort = this.reportOnError(this.lambdaState(S.abort, 'abort', { request }, '$.databases'), report);
     abort.next(report);
 
     const unknownAction = new sfn.Fail(scope, S.unknownAction, {

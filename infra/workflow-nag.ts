@@ -6,6 +6,7 @@ import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 
@@ -22,6 +23,10 @@ export interface AcknowledgedParts {
   readonly stateMachine: sfn.StateMachine;
   /** The deployer's secret ARN patterns (`allowedSecretArns`). */
   readonly allowedSecretArns: readonly string[];
+  /** The report bucket (full reports under `runs/`). */
+  readonly reportBucket: s3.IBucket;
+  /** Whether the workflow created the report bucket (else the deployer brought it). */
+  readonly reportBucketCreated: boolean;
 }
 
 /**
@@ -90,6 +95,18 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
     if (!(child instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
     return stack.getLogicalId(child);
   };
+  if (parts.reportBucketCreated) {
+    Validations.of(parts.reportBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the workflow roles write run reports (put/get under runs/, no list or delete); an access-log bucket would need the same finding acknowledged. CloudTrail data events audit object access where required.',
+    });
+    Validations.of(parts.workflow).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(parts.reportBucket)}.Arn>/runs/*]`,
+      reason:
+        "The run's report objects (runs/<execution name>/...): their keys exist only once the run writes them; put/get only, no list or delete.",
+    });
+  }
   // How cdk-nag renders the cluster's name: a literal for an imported cluster, `<LogicalId>` for one made here.
   const clusterChild = parts.cluster.node.defaultChild;
   const clusterName =

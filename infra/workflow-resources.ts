@@ -2,7 +2,8 @@
  * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
  * handler module), the Fargate task definition, and the secret grants. The construct composes them.
  */
-import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -35,6 +36,49 @@ export const FUNCTION_IDS: Readonly<Record<FunctionName, string>> = {
 
 /** Functions that only parse or compute and never connect to a server: no secret access. */
 export const PURE_FUNCTIONS: ReadonlySet<FunctionName> = new Set(['resolve', 'plan', 'report']);
+
+/** Prefix of every object the workflow writes to the report bucket (core/report-store.ts). */
+export const REPORT_PREFIX = 'runs/';
+
+/** The report bucket: S3-managed encryption, TLS only, no public access, objects expire after `retention`. */
+export function createReportBucket(scope: Construct, retention: Duration): s3.Bucket {
+  return new s3.Bucket(scope, 'ReportBucket', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{ id: 'ExpireRuns', prefix: REPORT_PREFIX, expiration: retention }],
+    // Reports are audit records: deleting the stack leaves them until they expire.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/** The functions that write to the report store, and those that also read it. */
+export const REPORT_WRITERS: ReadonlySet<FunctionName> = new Set(['resolve', 'precheck', 'report']);
+export const REPORT_READERS: ReadonlySet<FunctionName> = new Set(['report']);
+
+/** Lets `grantee` get the workflow's objects in the report bucket (full reports): `s3:GetObject` on `runs/*`. */
+export function grantReportReads(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject'],
+    resourceArns: [bucket.arnForObjects(`${REPORT_PREFIX}*`)],
+  });
+  bucket.encryptionKey?.grantDecrypt(grantee);
+}
+
+/**
+ * Lets `grantee` put (and, with `read`, get) the workflow's objects in the report bucket: `s3:PutObject` /
+ * `s3:GetObject` on `runs/*` only (no list, no delete), and the bucket's KMS key when it has one.
+ */
+export function grantReports(bucket: s3.IBucket, grantee: iam.IGrantable, read: boolean): void {
+  const actions = read ? ['s3:PutObject', 's3:GetObject'] : ['s3:PutObject'];
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [bucket.arnForObjects(`${REPORT_PREFIX}*`)] });
+  if (bucket.encryptionKey) {
+    if (read) bucket.encryptionKey.grantEncryptDecrypt(grantee);
+    else bucket.encryptionKey.grantEncrypt(grantee);
+  }
+}
 
 /** The secrets a function or the task may read. */
 export interface SecretAccess {

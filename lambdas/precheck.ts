@@ -5,6 +5,8 @@
  * - `{ phase: 'database', request, database, shared }` → that database's `CheckResult[]` on one session per server;
  * - `{ check, request }` → one check's results (both phases in this invocation).
  * A server problem is a result, not an error. For RDS targets (`targetRdsInstanceId`) free storage comes from CloudWatch.
+ * The phases return their results whole (the Plan merges them and keeps them in the report store); a single check's
+ * results go to the store and come back compact.
  */
 import {
   type CheckId,
@@ -20,6 +22,7 @@ import { parseRequest } from '../core/request.js';
 import { rdsFreeStorage } from './shared/cloudwatch.js';
 import { createRunContext } from './shared/context.js';
 import { powertoolsLogger } from './shared/logger.js';
+import { keepCheckResults } from './shared/payload.js';
 
 const logger = powertoolsLogger();
 
@@ -36,6 +39,8 @@ export interface DatabasePhaseEvent {
 export interface SingleCheckEvent {
   readonly check: CheckId;
   readonly request: unknown;
+  /** The run (its id keys the report store). */
+  readonly run?: { readonly id?: string };
 }
 export type PrecheckEvent = ServerPhaseEvent | DatabasePhaseEvent | SingleCheckEvent;
 
@@ -46,7 +51,11 @@ export async function handler(event: PrecheckEvent): Promise<ServerChecksOutput 
   const ctx = await createRunContext(request, logger, {
     ...(request.targetRdsInstanceId ? { targetFreeBytes: rdsFreeStorage(request.targetRdsInstanceId, logger) } : {}),
   });
-  if ('check' in event) return runCheck(event.check, request, ctx);
+  if ('check' in event) {
+    const results = await runCheck(event.check, request, ctx);
+    logger.info('check finished', { check: event.check, statuses: results.map((r) => r.status) });
+    return keepCheckResults(results, event.run?.id);
+  }
   if (event.phase === 'server') {
     const out = await runServerChecks(request, ctx);
     logger.info('server checks finished', {

@@ -9,9 +9,11 @@ import { runTask } from '../core/steps/task.js';
 import { AWS_CLIENT_CONFIG } from '../lambdas/shared/aws-clients.js';
 import { createRunContext } from '../lambdas/shared/context.js';
 import { powertoolsLogger } from '../lambdas/shared/logger.js';
+import { reportStoreFromEnv } from '../lambdas/shared/report-store.js';
 import { runTaskProcess } from './run.js';
 
 const logger = powertoolsLogger('pg-migrate-task');
+const store = reportStoreFromEnv(process.env);
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
@@ -23,6 +25,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 const code = await runTaskProcess({
   env: process.env,
   sfn: new SFNClient(AWS_CLIENT_CONFIG),
+  ...(store ? { store } : {}),
   logger,
   signal: stop.signal,
   run: async (input, signal) => {

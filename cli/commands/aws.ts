@@ -4,8 +4,12 @@
  */
 import { checkPrivateFilePath } from '../private-file.js';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { InputError } from '../../core/errors.js';
+import { describeError, InputError } from '../../core/errors.js';
+import type { Report } from '../../core/report.js';
+import { getJson } from '../../core/report-store.js';
+import { S3ReportStore } from '../../lambdas/shared/report-store.js';
 import { ACTIONS, parseRequest } from '../../core/request.js';
 import {
   LOCAL_COMMANDS,
@@ -18,7 +22,7 @@ import {
 } from '../args.js';
 import { startExecution, stopExecution, watchExecution } from '../aws/execution.js';
 import { Printer } from '../output/printer.js';
-import { EXIT, exitCodeFor } from '../outcome.js';
+import { EXIT, exitCodeFor, type Outcome } from '../outcome.js';
 import { type Io, interactiveOutput, onInterrupt } from './io.js';
 import { writeReport } from './local.js';
 
@@ -59,11 +63,33 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 export interface AwsClients {
   readonly sfn: SFNClient;
   readonly ecs: ECSClient;
+  /** Reads the full report the execution's output names. @default a client for the same region */
+  readonly s3?: S3Client;
 }
 
 function defaultClients(region: string | undefined): AwsClients {
   const config = region !== undefined ? { region } : {};
-  return { sfn: new SFNClient(config), ecs: new ECSClient(config) };
+  return { sfn: new SFNClient(config), ecs: new ECSClient(config), s3: new S3Client(config) };
+}
+
+/**
+ * The full report (every check, every table) when the execution's report names one in the report bucket
+ * (`reportUri`); the execution's compact report, with a warning, when it cannot be read.
+ */
+export async function withFullReport(outcome: Outcome, s3: S3Client, warn: (text: string) => void): Promise<Outcome> {
+  if (outcome.kind !== 'report') return outcome;
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(outcome.report.reportUri ?? '');
+  if (!match) return outcome;
+  const [, bucket, key] = match as unknown as [string, string, string];
+  try {
+    const full = await getJson<Report>(new S3ReportStore(bucket, s3), key);
+    if (full && typeof full.ok === 'boolean' && Array.isArray(full.databases))
+      return { kind: 'report', report: { ...full, reportUri: outcome.report.reportUri } };
+    warn(`the full report ${outcome.report.reportUri} is missing: showing the execution's compact report`);
+  } catch (err) {
+    warn(`cannot read the full report (${describeError(err)}): showing the execution's compact report`);
+  }
+  return outcome;
 }
 
 /** Runs `aws <sub> …`; resolves with the exit code. */
@@ -129,9 +155,9 @@ export async function awsCommand(
       }
     }
     if (problems.length > 0) throw new InputError(problems);
-    const { sfn } = clients(str(values.region));
+    const aws = clients(str(values.region));
     const name = str(values.name);
-    const executionArn = await startExecution(sfn, {
+    const executionArn = await startExecution(aws.sfn, {
       stateMachineArn: arn!,
       request,
       ...(name !== undefined ? { name } : {}),
@@ -141,7 +167,7 @@ export async function awsCommand(
       io.out(`Follow it with: pg-migrate aws watch --execution-arn ${executionArn}\n`);
       return EXIT.ok;
     }
-    return watch(sfn, executionArn, io, action, str(values.json), 5000);
+    return watch(aws, executionArn, io, action, str(values.json), 5000);
   }
   const values = parseArgsStrict(rest, {
     ...common,
@@ -159,7 +185,8 @@ export async function awsCommand(
     problems.push('--execution-arn: must be a Step Functions execution ARN');
   const interval = parseInteger('interval', str(values.interval), problems);
   if (problems.length > 0) throw new InputError(problems);
-  const { sfn, ecs } = clients(str(values.region));
+  const aws = clients(str(values.region));
+  const { sfn, ecs } = aws;
   if (sub === 'stop') {
     const stopped = await stopExecution(sfn, ecs, executionArn!);
     io.out(
@@ -167,11 +194,11 @@ export async function awsCommand(
     );
     return EXIT.ok;
   }
-  return watch(sfn, executionArn!, io, 'migrate', str(values.json), (interval ?? 5) * 1000);
+  return watch(aws, executionArn!, io, 'migrate', str(values.json), (interval ?? 5) * 1000);
 }
 
 async function watch(
-  sfn: SFNClient,
+  aws: AwsClients,
   executionArn: string,
   io: Io,
   action: LocalCommand,
@@ -190,7 +217,7 @@ async function watch(
   printer.begin(`pg-migrate aws watch · ${executionArn}`);
   let outcome;
   try {
-    outcome = await watchExecution(sfn, executionArn, printer, { intervalMs, signal: controller.signal });
+    outcome = await watchExecution(aws.sfn, executionArn, printer, { intervalMs, signal: controller.signal });
   } finally {
     printer.end();
     stop();
@@ -199,6 +226,9 @@ async function watch(
     io.out('Stopped watching; the execution goes on (pg-migrate aws stop stops it).\n');
     return EXIT.interrupted;
   }
+  outcome = await withFullReport(outcome, aws.s3 ?? new S3Client({ region: await aws.sfn.config.region() }), (t) =>
+    printer.logger.warn(t),
+  );
   printer.summary(outcome);
   if (json !== undefined) writeReport(json, outcome, { action }, Date.now() - started);
   return exitCodeFor(outcome);

@@ -66,6 +66,8 @@ export async function listTables(ctx: RunContext, database: string, filters: Tab
 }
 
 async function queryTables(client: pg.Client): Promise<TableRef[]> {
+  // Generated columns (12+) are computed on the target, never copied.
+  const notGenerated = (await serverMajor(client)) >= 12 ? " AND a.attgenerated = ''" : '';
   const { rows } = await client.query<{
     schema: string;
     name: string;
@@ -83,7 +85,7 @@ async function queryTables(client: pg.Client): Promise<TableRef[]> {
            c.reltuples::float8 AS rows, c.relpersistence, c.relispartition,
            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') AS haspk,
            (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped${notGenerated}) AS columns,
            EXISTS (
              SELECT 1 FROM pg_catalog.pg_attribute a
                JOIN pg_catalog.pg_type t0 ON t0.oid = a.atttypid

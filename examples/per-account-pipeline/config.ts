@@ -78,6 +78,8 @@ const TASK_CPUS = [256, 512, 1024, 2048, 4096, 8192, 16384];
 /** Reads the fields of one JSON object, collecting problems instead of throwing. */
 class Fields {
   private readonly value: Record<string, unknown>;
+  /** Not an object: that one problem is reported, not each of its missing fields. */
+  private readonly invalid: boolean = false;
 
   constructor(
     value: unknown,
@@ -88,6 +90,7 @@ class Fields {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       problems.push(`${where}: must be an object`);
       this.value = {};
+      this.invalid = true;
       return;
     }
     this.value = value as Record<string, unknown>;
@@ -97,7 +100,7 @@ class Fields {
   }
 
   private fail(key: string, message: string): undefined {
-    this.problems.push(`${this.where}.${key}: ${message}`);
+    if (!this.invalid) this.problems.push(`${this.where}.${key}: ${message}`);
     return undefined;
   }
 

@@ -121,6 +121,15 @@ describe('the example configuration', () => {
     expect((error as Error).message).toMatch(/^accounts\.json: 7 problem\(s\):\n {2}- /);
   });
 
+  it('fails with one problem per bad section, not one per field of a section that is not an object', () => {
+    const raw = JSON.parse(readFileSync(CONFIG_FILE, 'utf8')) as Record<string, unknown>;
+    delete raw.pipeline;
+    (raw.accounts as unknown[])[1] = 'Production';
+    expect(() => parseConfig(raw)).toThrow(
+      /^accounts\.json: 2 problem\(s\):\n {2}- pipeline: must be an object\n {2}- accounts\[1\]: must be an object$/,
+    );
+  });
+
   it('fails when two accounts share a name or an account and region', () => {
     const raw = JSON.parse(readFileSync(CONFIG_FILE, 'utf8')) as { accounts: Array<Record<string, unknown>> };
     const [first] = raw.accounts;

@@ -186,7 +186,7 @@ describe('the state machine definition', () => {
                 Name: 'pg-migrate',
                 Environment: [
                   { Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' },
-                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($)' },
+                  { Name: 'TASK_INPUT', 'Value.$': 'States.JsonToString($.task)' },
                 ],
               },
             ],
@@ -392,7 +392,80 @@ describe('the resources', () => {
     ]);
     expect(token?.Resource).toEqual({ Ref: stateMachine });
     const all = statements.flatMap(actionsOf).sort();
-    expect(all.filter((a) => !a.startsWith('secretsmanager:') && !a.startsWith('states:SendTask'))).toEqual([]);
+    expect(
+      all.filter((a) => !a.startsWith('secretsmanager:') && !a.startsWith('states:SendTask') && !a.startsWith('s3:')),
+    ).toEqual([]);
+  });
+
+  it('keeps full reports in a bucket of the stack: encrypted, TLS only, private, expiring, retained', () => {
+    const bucket = logicalIdOf('AWS::S3::Bucket', 'ReportBucket');
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: [{ Prefix: 'runs/', ExpirationInDays: 90, Status: 'Enabled' }],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    // Every function and the task find it through the environment.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PG_MIGRATE_REPORT_BUCKET: { Ref: bucket } }) },
+    });
+  });
+
+  it('lets only the writers put, only the Report and the task read, and only under runs/', () => {
+    const s3Actions = (role: string) =>
+      statementsOfRole(role)
+        .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')))
+        .flatMap((st) => {
+          for (const r of ([] as unknown[]).concat(st.Resource))
+            expect(JSON.stringify(r)).toMatch(/runs\/\*|ReportBucket/);
+          return actionsOf(st);
+        });
+    const roleOf = (fn: string) => logicalIdOf('AWS::IAM::Role', `${fn}ServiceRole`);
+    expect(s3Actions(roleOf(FUNCTION_IDS.plan))).toEqual([]);
+    expect(s3Actions(roleOf(FUNCTION_IDS.roles))).toEqual([]);
+    for (const writer of [FUNCTION_IDS.resolve, FUNCTION_IDS.precheck]) {
+      const actions = s3Actions(roleOf(writer));
+      expect(actions).toEqual(['s3:PutObject']);
+    }
+    expect(s3Actions(roleOf(FUNCTION_IDS.report)).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(s3Actions(logicalIdOf('AWS::IAM::Role', 'TaskDefinitionTaskRole')).sort()).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+    ]);
+  });
+
+  it("passes the task references only: TASK_INPUT is the iteration's `task` (mode, run, database name and method)", () => {
+    const env = JSON.stringify(state(S.migrateDatabase).Parameters);
+    expect(env).toContain('"Value.$":"States.JsonToString($.task)"');
+    const selector = state(S.migrateDatabases).ItemSelector as Record<string, unknown>;
+    expect(selector.task).toEqual({
+      mode: 'migrate',
+      'run.$': '$.run.id',
+      database: { 'name.$': '$$.Map.Item.Value.name', 'method.$': '$$.Map.Item.Value.method' },
+    });
   });
 
   it('builds the task image from tasks/Dockerfile and runs it with a log group', () => {

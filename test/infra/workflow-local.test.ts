@@ -82,7 +82,8 @@ async function run(input: Obj, handlers: Record<string, Handler>, machineAsl = a
   const inputs = new Map<string, Obj>();
   const wrapped: Record<string, (input: Json) => Promise<Json>> = {};
   const defaults: Record<string, Handler> = {
-    [S.resolveRequest]: (i) => ({ ...baseRequest, ...i }),
+    // The state machine passes `{ input, run }`: the raw execution input and the run.
+    [S.resolveRequest]: (i) => ({ ...baseRequest, ...(i.input as Obj) }),
     [S.serverChecks]: () => ({
       results: [{ id: 'connection-source', status: 'pass', message: '', remedy: '' }],
       databases: [
@@ -188,7 +189,12 @@ describe('the state machine on the local interpreter', () => {
     // Verification is the task's: after the databases comes the report.
     expect(calls.slice(-1)).toEqual([S.report]);
     const last = inputs.get(S.migrateDatabase);
-    expect(last && taskInput(last)).toMatchObject({ mode: 'migrate', request: { action: 'migrate' } });
+    // TASK_INPUT carries references only (ECS: 8 KiB of overrides): the task reads the request from the store.
+    expect(last && taskInput(last)).toEqual({
+      mode: 'migrate',
+      run: 'test-run',
+      database: { name: 'crm', method: 'dump' },
+    });
     expect(JSON.stringify(last?.Overrides)).toMatch(/"Name":"TASK_TOKEN","Value":"token-\d+"/);
   });
 

@@ -89,8 +89,11 @@ describe('the operations role', () => {
     const stateMachine = logicalId('AWS::StepFunctions::StateMachine', 'StateMachine');
     const statements = statementsOf(role);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+    const bucket = logicalId('AWS::S3::Bucket', 'ReportBucket');
     expect(statements.map((s) => [actions(s), s.Resource])).toEqual([
       [['states:StartExecution'], { Ref: stateMachine }],
+      // The full reports the executions' output names (reportUri).
+      [['s3:GetObject'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/runs/*']] }],
       [['states:DescribeStateMachine', 'states:ListExecutions'], { Ref: stateMachine }],
       [
         ['states:DescribeExecution', 'states:DescribeStateMachineForExecution', 'states:GetExecutionHistory'],
@@ -167,6 +170,7 @@ describe('grantRead', () => {
       .flatMap(actions)
       .sort();
     expect(granted).toEqual([
+      's3:GetObject',
       'states:DescribeExecution',
       'states:DescribeStateMachine',
       'states:DescribeStateMachineForExecution',

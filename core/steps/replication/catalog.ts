@@ -72,6 +72,10 @@ export async function ensureAivenExtras(client: pg.Client, powers: ServerPowers)
 
 /** A user table of the source, with what replication needs to know about it. */
 export interface SourceTable extends TableName {
+  /** `table`: not partitioned; `partitioned`: a partitioned table (no rows of its own); `partition`: a leaf or branch. */
+  readonly kind: 'table' | 'partitioned' | 'partition';
+  /** For a partition: its top-level partitioned table. */
+  readonly root?: TableName;
   /** UNLOGGED tables cannot be published: copied at set-up and re-copied at cutover. */
   readonly unlogged: boolean;
   /** The source user has the owner's privileges (it may add the table to its publication natively). */
@@ -81,19 +85,49 @@ export interface SourceTable extends TableName {
 }
 
 /**
- * The tables of the database that the request selects (core/catalog.ts: filters applied by own or root name),
- * partitions folded into their root: what the publication lists.
+ * The tables of the database that the request selects (core/catalog.ts `readUserTables` and `filterTables`: the
+ * filters applied to a table's own name, or for a partition to its root's), partitions included with their root.
  */
 export async function selectedTables(client: pg.Client, request: Request, database: string): Promise<SourceTable[]> {
   const tables = filterTables(await readUserTables(client), tableFiltersFor(request, database));
-  return tables
-    .filter((t) => t.kind !== 'partition')
-    .map((t) => ({ schema: t.schema, name: t.name, unlogged: t.unlogged, identityOk: t.identityOk, owned: t.owned }));
+  return tables.map((t) => ({
+    schema: t.schema,
+    name: t.name,
+    kind: t.kind,
+    ...(t.root ? { root: t.root } : {}),
+    unlogged: t.unlogged,
+    owned: t.owned,
+    identityOk: t.identityOk,
+  }));
 }
 
-/** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table`. */
-export function identityFullAllowed(request: Request, database: PlannedDatabase, table: TableName): boolean {
-  return request.replicaIdentityFull || database.replicaIdentityFull.includes(`${table.schema}.${table.name}`);
+/**
+ * What the publication lists: from PostgreSQL 13 ordinary tables and partitioned roots (a root publishes its
+ * partitions); before 13 a partitioned table cannot be listed, so its partitions are. UNLOGGED tables are left out
+ * (they cannot be published). Pure; exported for tests.
+ */
+export function publicationTables(tables: readonly SourceTable[], sourceVersionNum: number): SourceTable[] {
+  const viaRoot = sourceVersionNum >= 130000;
+  return tables.filter((t) => !t.unlogged && (viaRoot ? t.kind !== 'partition' : t.kind !== 'partitioned'));
+}
+
+/**
+ * The tables whose UPDATEs and DELETEs the publication carries, so whose replica identity matters: ordinary tables
+ * and partitions, whichever table the publication lists (a partitioned root has no rows; its partitions are
+ * published). Pure; exported for tests.
+ */
+export function identityTables(tables: readonly SourceTable[]): SourceTable[] {
+  return tables.filter((t) => !t.unlogged && t.kind !== 'partitioned');
+}
+
+/** Whether the plan (or the request's consent) allows REPLICA IDENTITY FULL on `table` (a partition: or its root). */
+export function identityFullAllowed(
+  request: Request,
+  database: PlannedDatabase,
+  table: TableName & { readonly root?: TableName },
+): boolean {
+  const named = (t: TableName) => database.replicaIdentityFull.includes(`${t.schema}.${t.name}`);
+  return request.replicaIdentityFull || named(table) || (table.root !== undefined && named(table.root));
 }
 
 /** The subscription of a database as the target sees it. */

@@ -25,6 +25,8 @@ import { assertMarked, markDatabase } from '../progress.js';
 import {
   ensureAivenExtras,
   identityFullAllowed,
+  identityTables,
+  publicationTables,
   readPowers,
   type ServerPowers,
   type SourceTable,
@@ -94,7 +96,7 @@ async function createPublication(
     );
     await client.query(command.text, [...command.values]);
   } else {
-    await client.query(createPublicationSql(names.publication));
+    await client.query(createPublicationSql(names.publication, powers.versionNum));
   }
   await client.query(commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull }));
   for (const table of identityFull) await client.query(replicaIdentitySql(table, 'FULL'));
@@ -319,10 +321,12 @@ export async function migrateByReplication(
     try {
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
+      const published = publicationTables(tables, powers.versionNum);
       // Tables of other owners can be published through aiven_extras only: create it now if it may be.
-      if (tables.some((t) => !t.unlogged && !t.owned)) powers = await ensureAivenExtras(source, powers);
-      const published = tables.filter((t) => !t.unlogged);
-      const blocked = published.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));
+      if (published.some((t) => !t.owned)) powers = await ensureAivenExtras(source, powers);
+      // Replica identity matters where the rows are: plain tables and partitions (a root has none of its own).
+      const carriers = identityTables(tables);
+      const blocked = carriers.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));
       if (blocked.length > 0) {
         throw new BlockedError(
           `${blocked.length} table(s) have no primary key or replica identity: ${blocked.map(qualified).join(', ')}. ` +
@@ -330,7 +334,7 @@ export async function migrateByReplication(
             '(sets REPLICA IDENTITY FULL until cutover), add primary keys, or use --method dump.',
         );
       }
-      identityFull = published.filter((t) => !t.identityOk);
+      identityFull = carriers.filter((t) => !t.identityOk);
       created = true;
       await createPublication(source, names, powers, published, identityFull);
       ctx.logger.info('publication created', {

@@ -21,9 +21,17 @@ export interface TableName {
 /** What our publications publish: every DML kind (TRUNCATE included, so a truncate on the source is not lost). */
 export const PUBLISH_OPERATIONS = 'insert, update, delete, truncate';
 
-/** `CREATE PUBLICATION` without tables: tables are added after their replica identity is safe. */
-export function createPublicationSql(publication: string): string {
-  return `CREATE PUBLICATION ${quoteIdent(publication)} WITH (publish = ${quoteLiteral(PUBLISH_OPERATIONS)})`;
+/** {@link PUBLISH_OPERATIONS} as a source of `versionNum` accepts it (TRUNCATE is published from PostgreSQL 11). */
+export function publishOperations(versionNum: number): string {
+  return versionNum >= 110000 ? PUBLISH_OPERATIONS : 'insert, update, delete';
+}
+
+/**
+ * `CREATE PUBLICATION` without tables: tables are added after their replica identity is safe. `versionNum`: the
+ * source's server_version_num (before 11 without TRUNCATE).
+ */
+export function createPublicationSql(publication: string, versionNum = 110000): string {
+  return `CREATE PUBLICATION ${quoteIdent(publication)} WITH (publish = ${quoteLiteral(publishOperations(versionNum))})`;
 }
 
 /** `CREATE PUBLICATION … FOR ALL TABLES` (superuser). Not used by default: see docs/REPLICATION.md. */

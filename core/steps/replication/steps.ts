@@ -73,6 +73,8 @@ async function withBoth<T>(
 /** The dump engine's steps (core/steps/schema.ts, copy.ts, sequences.ts, large-objects.ts, verify.ts). */
 export const defaultSteps: ReplicationSteps = {
   async ensureTargetDatabase(ctx, _request, database, warnings) {
+    // The schema comes through pg_dump: a source no pg_dump here can dump is refused before the target is touched.
+    await locateTools(ctx);
     await ensureTargetDatabase(ctx, database.name, warnings);
   },
   async restorePreData(ctx, request, database, warnings) {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTasksCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
@@ -19,9 +20,11 @@ import { memoryIo } from './io.js';
 
 const sfnMock = mockClient(SFNClient);
 const ecsMock = mockClient(ECSClient);
+const s3Mock = mockClient(S3Client);
 afterEach(() => {
   sfnMock.reset();
   ecsMock.reset();
+  s3Mock.reset();
 });
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:PgMigrate';
@@ -194,6 +197,53 @@ describe('pg-migrate aws watch', () => {
     expect(io.stdout()).toContain('shop: done (3 tables, 700 rows)');
     expect(io.stdout()).toMatch(/OK — 1 database done/);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toEqual(report);
+  });
+
+  it('writes the full report the execution output names (reportUri in the report bucket) to --json', async () => {
+    const uri = 's3://pg-migrate-reports/runs/run-1/report.json';
+    const full: Report = {
+      ...report,
+      databases: [
+        {
+          ...report.databases[0]!,
+          verification: [{ name: 'public.t', sourceRows: 7, targetRows: 7, bytes: 1, durationMs: 1, ok: true }],
+        },
+      ],
+    };
+    const compact = { ...report, reportUri: uri, databases: [{ ...report.databases[0]!, verifiedTables: 1 }] };
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        ev(9, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(compact) } }),
+        ...history.slice(0, -1).reverse(),
+      ],
+    });
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'pg-migrate-reports', Key: 'runs/run-1/report.json' })
+      .resolves({ Body: { transformToString: () => Promise.resolve(JSON.stringify(full)) } as never });
+    const dir = mkdtempSync(join(tmpdir(), 'pgm-cli-'));
+    const io = memoryIo();
+    const code = await awsCommand(['watch', '--execution-arn', EXEC, '--json', join(dir, 'r.json')], io, clients);
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toEqual({ ...full, reportUri: uri });
+  });
+
+  it('fails when the full report cannot be read: a warning, and --json holds the compact report', async () => {
+    const compact = { ...report, reportUri: 's3://pg-migrate-reports/runs/run-1/report.json' };
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        ev(9, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(compact) } }),
+        ...history.slice(0, -1).reverse(),
+      ],
+    });
+    const denied = new Error('Access Denied');
+    denied.name = 'AccessDenied';
+    s3Mock.on(GetObjectCommand).rejects(denied);
+    const dir = mkdtempSync(join(tmpdir(), 'pgm-cli-'));
+    const io = memoryIo();
+    const code = await awsCommand(['watch', '--execution-arn', EXEC, '--json', join(dir, 'r.json')], io, clients);
+    expect(code).toBe(0);
+    expect(`${io.stdout()}${io.stderr()}`).toMatch(/cannot read the full report \(.*AccessDenied/);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toEqual(compact);
   });
 
   it('fails when the execution ends in RunFailed, with the report from the cause and exit code 1', async () => {

@@ -30,10 +30,11 @@ const spec: ConnectionSpec = {
 };
 
 describe('publication SQL', () => {
-  it('creates an empty publication of every DML kind', () => {
+  it('creates an empty publication of every DML kind (TRUNCATE from PostgreSQL 11)', () => {
     expect(createPublicationSql('pg_migrate_shop_0123456789')).toBe(
       `CREATE PUBLICATION "pg_migrate_shop_0123456789" WITH (publish = 'insert, update, delete, truncate')`,
     );
+    expect(createPublicationSql('p', 100023)).toBe(`CREATE PUBLICATION "p" WITH (publish = 'insert, update, delete')`);
     expect(createPublicationForAllTablesSql('p')).toBe(
       `CREATE PUBLICATION "p" FOR ALL TABLES WITH (publish = 'insert, update, delete, truncate')`,
     );
