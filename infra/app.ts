@@ -34,6 +34,20 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
   const account = text('account') ?? process.env.CDK_DEFAULT_ACCOUNT;
   const region = text('region') ?? process.env.CDK_DEFAULT_REGION;
   const vpcId = text('vpcId');
+  const list = (key: string): string[] | undefined =>
+    text(key)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const subnetIds = list('subnetIds');
+  const routeTableIds = list('routeTableIds');
+  const databaseSecurityGroupIds = list('databaseSecurityGroupIds');
+  const subnetType = text('subnetType');
+  if (subnetType !== undefined && subnetType !== 'private-with-egress' && subnetType !== 'private-isolated')
+    throw new Error(`context subnetType: ${subnetType} is not private-with-egress or private-isolated`);
+  const databasePort = number('databasePort');
+  const createVpc = text('createVpc') === 'true';
+  const vpcEndpoints = text('vpcEndpoints') === 'true';
   const sourceSecretArn = text('sourceSecretArn');
   const targetSecretArn = text('targetSecretArn');
   const allowedSecretArns = text('allowedSecretArns')
@@ -54,8 +68,16 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
   const allowPlainUris = text('allowPlainUris') === 'true';
   const acknowledgeWildcardSecretArns = text('acknowledgeWildcardSecretArns') === 'true';
   return {
-    ...(vpcId !== undefined ? { env: { account, region } } : {}),
+    // A lookup (vpcId without subnetIds) needs the account and region at synth.
+    ...(vpcId !== undefined && subnetIds === undefined ? { env: { account, region } } : {}),
     ...(vpcId !== undefined ? { vpcId } : {}),
+    ...(subnetIds !== undefined ? { subnetIds } : {}),
+    ...(routeTableIds !== undefined ? { routeTableIds } : {}),
+    ...(subnetType !== undefined ? { subnetType } : {}),
+    ...(createVpc ? { createVpc } : {}),
+    ...(databaseSecurityGroupIds !== undefined ? { databaseSecurityGroupIds } : {}),
+    ...(databasePort !== undefined ? { databasePort } : {}),
+    ...(vpcEndpoints ? { vpcEndpoints } : {}),
     ...(sourceSecretArn !== undefined ? { sourceSecretArn } : {}),
     ...(targetSecretArn !== undefined ? { targetSecretArn } : {}),
     ...(allowedSecretArns !== undefined ? { allowedSecretArns } : {}),

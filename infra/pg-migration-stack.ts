@@ -1,34 +1,24 @@
 /**
- * `PgMigrationStack`: one pg-migrate deployment per account and region. Creates a VPC (with a flow log) unless
- * given `vpcId`, the workflow, an optional alarm topic with an e-mail subscription, and an optional nightly check.
+ * `PgMigrationStack`: one pg-migrate deployment per account and region. The network is an explicit choice
+ * (infra/networking.ts): an existing VPC and its subnets, or a VPC created for a demo; optionally ingress into the
+ * databases' security groups and VPC endpoints. Then the workflow, an optional alarm topic with an e-mail
+ * subscription, and an optional nightly check.
  */
-import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { addVpcEndpoints, allowIntoDatabases, type NetworkProps, resolveNetwork } from './networking.js';
 import {
   type PgMigrationSchedule,
   PgMigrationWorkflow,
   type PgMigrationWorkflowProps,
 } from './pg-migration-workflow.js';
 
-export interface PgMigrationStackProps extends StackProps {
-  /**
-   * An existing VPC: looked up at synth (credentials and an explicit env needed), unless `subnetIds` are given.
-   * @default - a new VPC
-   */
-  readonly vpcId?: string;
-  /**
-   * With `vpcId`: the subnets the functions and the task run in. The VPC and the subnets are then imported by id,
-   * with no lookup (what a pipeline deploying to many accounts needs).
-   * @default - the VPC's private subnets with egress (looked up)
-   */
-  readonly subnetIds?: readonly string[];
+export interface PgMigrationStackProps extends StackProps, NetworkProps {
   /** Complete or partial ARN of the source server's secret. @default - none */
   readonly sourceSecretArn?: string;
   /** Complete or partial ARN of the target server's secret. @default - none */
@@ -86,16 +76,7 @@ export class PgMigrationStack extends Stack {
     ];
     if (problems.length > 0) throw new Error(`PgMigrationStack: ${problems.join('; ')}`);
 
-    const vpc =
-      props.vpcId === undefined
-        ? this.createVpc()
-        : props.subnetIds !== undefined
-          ? ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.vpcId, availabilityZones: Fn.getAzs() })
-          : ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId });
-    const subnets =
-      props.vpcId !== undefined && props.subnetIds !== undefined
-        ? { subnets: props.subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i + 1}`, subnetId)) }
-        : undefined;
+    const { vpc, subnets } = resolveNetwork(this, props);
 
     let alarmTopic: sns.ITopic | undefined;
     if (props.alarmTopicArn !== undefined) alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
@@ -132,7 +113,7 @@ export class PgMigrationStack extends Stack {
         : {}),
       ...(props.allowedSecretArns !== undefined ? { allowedSecretArns: props.allowedSecretArns } : {}),
       ...(alarmTopic !== undefined ? { alarmTopic } : {}),
-      ...(subnets !== undefined ? { subnets } : {}),
+      subnets,
       ...(props.statusChangeNotifications === true && alarmTopic !== undefined
         ? { statusChangeTopic: alarmTopic }
         : {}),
@@ -156,6 +137,10 @@ export class PgMigrationStack extends Stack {
         value: this.workflow.operationsRole.roleArn,
         description: 'The role operators of other accounts assume to start and read executions',
       });
+    const clients = [this.workflow.functionSecurityGroup, this.workflow.taskSecurityGroup];
+    if (props.databaseSecurityGroupIds !== undefined)
+      allowIntoDatabases(this, clients, props.databaseSecurityGroupIds, props.databasePort);
+    if (props.vpcEndpoints === true) addVpcEndpoints(this, vpc, subnets, clients);
     new CfnOutput(this, 'FunctionSecurityGroupId', {
       value: this.workflow.functionSecurityGroup.securityGroupId,
       description: 'Allow this security group into both PostgreSQL servers (port 5432)',
@@ -164,23 +149,5 @@ export class PgMigrationStack extends Stack {
       value: this.workflow.taskSecurityGroup.securityGroupId,
       description: 'Allow this security group into both PostgreSQL servers (port 5432)',
     });
-  }
-
-  private createVpc(): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-    });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH }),
-      ),
-      trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-    return vpc;
   }
 }

@@ -63,7 +63,8 @@ export function evaluateRoles(
   const existing = new Set(facts.targetRoles);
   const needed = facts.needed ? new Set(facts.needed) : undefined;
   const inScope = facts.sourceRoles.filter((r) => !needed || needed.has(r.name));
-  const notNeeded = facts.sourceRoles.length - inScope.length;
+  // Server and provider roles are never created: only the others count as left out.
+  const notNeeded = facts.sourceRoles.filter((r) => !isSystemRole(r.name) && !inScope.includes(r)).length;
   const reserved = inScope.filter((r) => isSystemRole(r.name) && !existing.has(r.name)).map((r) => r.name);
   const toCreate = inScope.filter((r) => !isSystemRole(r.name) && !existing.has(r.name));
   const out: CheckResult[] = [];

@@ -224,7 +224,7 @@ export async function migrateRoles(
       let notNeeded = 0;
       for (const role of source.roles) {
         if (!scope.has(role.name)) {
-          notNeeded++;
+          if (!isSystemRole(role.name)) notNeeded++;
           continue;
         }
         if (isSystemRole(role.name)) {

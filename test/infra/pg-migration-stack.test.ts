@@ -88,6 +88,7 @@ beforeAll(() => {
   const app = new App({
     context: {
       'aws:cdk:bundling-stacks': [],
+      createVpc: 'true',
       sourceSecretArn: SOURCE_ARN,
       targetSecretArn: TARGET_ARN,
       allowedSecretArns: ALLOWED,
@@ -600,17 +601,108 @@ describe('cdk-nag AwsSolutions', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const located = new PgMigrationStack(app, 'Located', {
       env: { account: '210987654321', region: 'eu-central-1' },
+      createVpc: true,
     });
     const report = new AwsSolutionsChecks().validateScope(located);
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   }, 60_000);
 
   it('fails synth when a finding is not acknowledged', () => {
-    const { app, stack: other } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    const { app, stack: other } = createApp(new App({ context: { 'aws:cdk:bundling-stacks': [], createVpc: 'true' } }));
     new s3.Bucket(other, 'UnencryptedBucket');
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
   }, 60_000);
 });
+
+describe('the network, an explicit choice', () => {
+  const SUBNETS = ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
+  const stackWith = (context: Record<string, string>) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+    const { stack: created } = createApp(app);
+    const synthed = app.synth().getStackByName(created.stackName).template as {
+      Resources: Record<string, Resource>;
+    };
+    return { stack: created, template: Template.fromJSON(synthed), json: synthed };
+  };
+
+  it('fails when neither an existing VPC nor createVpc is given', () => {
+    expect(() => createApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }))).toThrow(
+      /needs a network that reaches your databases: give vpcId and subnetIds/,
+    );
+  });
+
+  it('fails when createVpc and vpcId are both given, or a subnet id is not one', () => {
+    expect(() => stackWith({ vpcId: 'vpc-0123456789abcdef0', createVpc: 'true' })).toThrow(/exclude each other/);
+    expect(() => stackWith({ vpcId: 'vpc-0123456789abcdef0', subnetIds: 'subnet-0a1b2c3d,db-subnet' })).toThrow(
+      /not a subnet id: "db-subnet"/,
+    );
+  });
+
+  it('uses the given VPC and subnets offline, and lets the functions and the task into the database groups', () => {
+    const { template: t, json: j } = stackWith({
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: SUBNETS.join(','),
+      databaseSecurityGroupIds: 'sg-0123456789abcdef0',
+    });
+    expect(Object.values(j.Resources).filter((r) => r.Type === 'AWS::EC2::VPC')).toEqual([]);
+    const fns = Object.values(j.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.VpcConfig !== undefined,
+    );
+    expect(fns.length).toBeGreaterThanOrEqual(9);
+    for (const fn of fns) expect((fn.Properties.VpcConfig as { SubnetIds: string[] }).SubnetIds).toEqual(SUBNETS);
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+    expect(JSON.stringify(j.Resources)).toContain(JSON.stringify(SUBNETS));
+    const ingress = Object.values(j.Resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress');
+    expect(ingress).toHaveLength(2);
+    for (const rule of ingress)
+      expect(rule.Properties).toMatchObject({ GroupId: 'sg-0123456789abcdef0', FromPort: 5432, ToPort: 5432 });
+  }, 60_000);
+
+  it('creates the VPC endpoints isolated subnets need, open to the functions and the task only', () => {
+    const {
+      stack: s,
+      template: t,
+      json: j,
+    } = stackWith({
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: SUBNETS.join(','),
+      routeTableIds: 'rtb-0123456789abcdef0',
+      vpcEndpoints: 'true',
+    });
+    const endpoints = Object.values(j.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint');
+    const interfaces = endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface');
+    expect(interfaces).toHaveLength(8);
+    const services = JSON.stringify(interfaces.map((e) => e.Properties.ServiceName));
+    for (const service of ['secretsmanager', 'states', 'ecr.api', 'ecr.dkr', 'logs', 'monitoring', 'rds', 'sts'])
+      expect(services).toContain(`.${service}`);
+    for (const e of interfaces) expect(e.Properties).toMatchObject({ PrivateDnsEnabled: true, SubnetIds: SUBNETS });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      RouteTableIds: ['rtb-0123456789abcdef0'],
+    });
+    const endpointGroup = logicalIdOfIn(j, 'AWS::EC2::SecurityGroup', 'EndpointSecurityGroup');
+    const rules = Object.values(j.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId).includes(endpointGroup),
+    );
+    expect(rules.map((r) => r.Properties.FromPort)).toEqual([443, 443]);
+    expect(new AwsSolutionsChecks().validateScope(s).violations.map((v) => v.ruleName)).toEqual([]);
+  }, 60_000);
+
+  it('fails when endpoints are asked for given subnets without their route tables', () => {
+    expect(() =>
+      stackWith({ vpcId: 'vpc-0123456789abcdef0', subnetIds: SUBNETS.join(','), vpcEndpoints: 'true' }),
+    ).toThrow(/needs routeTableIds/);
+  });
+});
+
+function logicalIdOfIn(t: { Resources: Record<string, Resource> }, type: string, part: string): string {
+  const ids = Object.entries(t.Resources)
+    .filter(([id, r]) => r.Type === type && id.includes(part))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${part}, found ${ids.join(', ')}`);
+  return ids[0] as string;
+}
 
 describe('the construct props', () => {
   const vpcStack = () => {
