@@ -50,6 +50,11 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     commands: ['migrate', 'cutover'],
     help: 'databases migrated at the same time (default 2)',
   },
+  'session-budget': {
+    type: 'string',
+    commands: ['check', 'migrate'],
+    help: 'sessions open at once on each server during the pre-checks (default 10)',
+  },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
   roles: {
     type: 'string',
@@ -231,6 +236,7 @@ export function requestOptions(
   set('method', str('method'));
   set('jobs', int('jobs'));
   set('maxConcurrency', int('max-concurrency'));
+  set('sessionBudget', int('session-budget'));
   if (values['no-roles'] === true) request.roles = false;
   set('roleScope', str('roles'));
   set('roleAttributes', list('role-attributes'));

@@ -98,6 +98,11 @@ export const RequestSchema = z.strictObject({
   connectTimeoutSeconds: z.int().min(1).max(300).default(10),
   /** Statement timeout for pre-check queries, milliseconds. */
   checkStatementTimeoutMs: z.int().min(100).max(600_000).default(15_000),
+  /**
+   * Sessions a run may hold open on each server at once. The pre-checks read server-wide facts on one session per
+   * server, then check this many databases at a time on one session per server each (docs/CHECKS.md).
+   */
+  sessionBudget: z.int().min(1).max(200).default(10),
 });
 
 /** A parsed request with every default filled in. */
@@ -146,7 +151,7 @@ export function parseTableFilter(text: string): TableFilter {
 
 /** The table filters that apply to one database. */
 export function tableFiltersFor(
-  request: Pick<Request, 'withTables' | 'skipTables'>,
+  request: { readonly withTables: readonly string[]; readonly skipTables: readonly string[] },
   database: string,
 ): { readonly withTables: TableFilter[]; readonly skipTables: TableFilter[] } {
   const pick = (list: readonly string[]) =>

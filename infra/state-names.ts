@@ -3,8 +3,6 @@
  * by name when it runs the ASL artefact locally, and operators find them in the console. Never rename one
  * without updating docs/ARCHITECTURE.md and the CLI.
  */
-import { CHECK_IDS, type CheckId } from '../core/checks/ids.js';
-
 export const STATE_NAMES = {
   /**
    * Pass, the first state: the working document `{ run, request: <the execution input>, checks: [], plan: <empty>,
@@ -15,10 +13,19 @@ export const STATE_NAMES = {
   resolveRequest: 'ResolveRequest',
   /** Choice on `$.request.action`. */
   routeAction: 'RouteAction',
-  /** Parallel: one branch per check id → `$.checks`. */
-  preChecks: 'PreChecks',
-  /** Lambda `lambdas/plan.ts` → `$.plan`. */
+  /**
+   * Lambda `lambdas/precheck.ts` `{ phase: 'server' }`: server-level facts on one session per server, the checks'
+   * server parts, the databases to visit → `$.serverChecks` (`ServerChecksOutput`, core/checks/index.ts).
+   */
+  serverChecks: 'ServerChecks',
+  /** Map over `$.serverChecks.databases`, `$.serverChecks.concurrency` at a time → `$.serverChecks.databaseResults`. */
+  databaseChecks: 'DatabaseChecks',
+  /** Lambda `lambdas/precheck.ts` `{ phase: 'database' }` (inside DatabaseChecks): one database's results. */
+  databaseCheck: 'DatabaseCheck',
+  /** Lambda `lambdas/plan.ts`: both phases' results merged → `$.plan` (its `checks` are what the report shows). */
   plan: 'Plan',
+  /** Pass: `$.serverChecks` emptied once the plan holds the merged results (the facts leave the state). */
+  forgetCheckFacts: 'ForgetCheckFacts',
   /** Choice: blocked or `check` → Report; otherwise migrate. */
   routePlan: 'RoutePlan',
   /** Choice: `$.request.roles == false` skips Roles. */
@@ -96,17 +103,6 @@ export const STATE_NAMES = {
 
 export type StateName = (typeof STATE_NAMES)[keyof typeof STATE_NAMES];
 
-/** The prefix of the PreChecks branch states' names. */
-export const PRE_CHECK_STATE_PREFIX = 'PreCheck-';
-
-/** The name of the PreChecks branch state that runs one check, e.g. `PreCheck-extensions`. */
-export function preCheckStateName(id: CheckId): string {
-  return `${PRE_CHECK_STATE_PREFIX}${id}`;
-}
-
-/** Every PreChecks branch state name, in check order. */
-export const PRE_CHECK_STATE_NAMES: readonly string[] = CHECK_IDS.map(preCheckStateName);
-
 /** The error name of the Fail state a run with `report.ok == false` ends in. */
 export const RUN_FAILED_ERROR = 'PgMigrate.RunFailed';
 
@@ -128,10 +124,11 @@ export const FUNCTION_NAMES = [
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/** The function each Lambda Task state invokes (the PreChecks branches, `PreCheck-<id>`, all invoke `precheck`). */
+/** The function each Lambda Task state invokes. */
 export const LAMBDA_STATE_FUNCTIONS: Readonly<Record<string, FunctionName>> = {
   [STATE_NAMES.resolveRequest]: 'resolve',
-  ...Object.fromEntries(PRE_CHECK_STATE_NAMES.map((name) => [name, 'precheck'])),
+  [STATE_NAMES.serverChecks]: 'precheck',
+  [STATE_NAMES.databaseCheck]: 'precheck',
   [STATE_NAMES.plan]: 'plan',
   [STATE_NAMES.roles]: 'roles',
   [STATE_NAMES.cleanupDatabase]: 'cleanup',
@@ -146,7 +143,7 @@ export const TASK_STATE_NAMES: readonly string[] = [STATE_NAMES.migrateDatabase,
 
 /** The states that run once per item of a Parallel or Map, by the name of that Parallel or Map. */
 export function parentStateName(name: string): string | undefined {
-  if (PRE_CHECK_STATE_NAMES.includes(name)) return STATE_NAMES.preChecks;
+  if (name === STATE_NAMES.databaseCheck) return STATE_NAMES.databaseChecks;
   if (name === STATE_NAMES.migrateDatabase) return STATE_NAMES.migrateDatabases;
   if (name === STATE_NAMES.cutoverDatabase) return STATE_NAMES.cutoverDatabases;
   return undefined;

@@ -18,9 +18,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { CHECK_IDS } from '../core/checks/ids.js';
 import { ERROR_NAMES } from '../core/errors.js';
-import { type FunctionName, preCheckStateName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
+import { type FunctionName, RUN_FAILED_ERROR, STATE_NAMES } from './state-names.js';
 
 /** Where the ECS RunTask states run the Fargate task. */
 export interface TaskTarget {
@@ -59,7 +58,7 @@ const TRANSIENT_ERRORS = [ERROR_NAMES.transient];
 
 /**
  * What Lambda itself reports when an invocation could not run or return: throttling (a new account's concurrency
- * is small, and 17 pre-checks start at once) and service errors. Retried with backoff and full jitter.
+ * is small, and the pre-checks' database Map starts many at once) and service errors. Retried with backoff and full jitter.
  */
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
@@ -310,25 +309,62 @@ class DefinitionBuilder {
       report,
     );
 
-    // check / migrate
-    const preChecks = this.reportOnError(
-      new sfn.Parallel(scope, S.preChecks, { stateName: S.preChecks, resultPath: '$.checks' }),
+    // check / migrate: the pre-checks spend sessions by plan (docs/CHECKS.md "How the checks run"): server-level
+    // facts once, on one session per server; then each selected database on one source and one target session, at
+    // most the request's session budget at a time; then the plan merges both. The facts travel under
+    // `$.serverChecks` and leave the state once the plan holds the merged results.
+    const serverChecks = this.reportOnError(
+      this.lambdaState(S.serverChecks, 'precheck', { phase: 'server', request }, '$.serverChecks'),
       report,
     );
-    for (const id of CHECK_IDS) {
-      preChecks.branch(
-        this.lambdaState(
-          preCheckStateName(id),
-          'precheck',
-          { check: id, request, run: sfn.JsonPath.objectAt('$.run') },
-          '$',
-        ),
-      );
-    }
+    const databaseChecks = this.reportOnError(
+      new sfn.Map(scope, S.databaseChecks, {
+        stateName: S.databaseChecks,
+        itemsPath: '$.serverChecks.databases',
+        itemSelector: {
+          phase: 'database',
+          request,
+          database: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+          shared: sfn.JsonPath.objectAt('$.serverChecks.shared'),
+        },
+        maxConcurrencyPath: '$.serverChecks.concurrency',
+        resultPath: '$.serverChecks.databaseResults',
+      }),
+      report,
+    );
+    databaseChecks.itemProcessor(
+      this.lambdaState(
+        S.databaseCheck,
+        'precheck',
+        {
+          phase: 'database',
+          request,
+          database: sfn.JsonPath.objectAt('$.database'),
+          shared: sfn.JsonPath.objectAt('$.shared'),
+        },
+        '$',
+      ),
+    );
     const plan = this.reportOnError(
-      this.lambdaState(S.plan, 'plan', { request, checks: sfn.JsonPath.listAt('$.checks') }, '$.plan'),
+      this.lambdaState(
+        S.plan,
+        'plan',
+        {
+          request,
+          run: sfn.JsonPath.objectAt('$.run'),
+          serverChecks: sfn.JsonPath.listAt('$.serverChecks.results'),
+          databaseChecks: sfn.JsonPath.listAt('$.serverChecks.databaseResults'),
+        },
+        '$.plan',
+      ),
       report,
     );
+    // The merged results are the plan's `checks` now (the report reads them there): the facts go.
+    const forgetCheckFacts = new sfn.Pass(scope, S.forgetCheckFacts, {
+      stateName: S.forgetCheckFacts,
+      result: sfn.Result.fromObject({}),
+      resultPath: '$.serverChecks',
+    });
     const roles = this.reportOnError(
       this.lambdaState(S.roles, 'roles', { request, plan: sfn.JsonPath.objectAt('$.plan') }, '$.roles'),
       report,
@@ -451,8 +487,10 @@ class DefinitionBuilder {
           .otherwise(routeCutover),
       );
     roles.next(migrateDatabases);
-    preChecks
+    serverChecks
+      .next(databaseChecks)
       .next(plan)
+      .next(forgetCheckFacts)
       .next(
         new sfn.Choice(scope, S.routePlan, { stateName: S.routePlan })
           .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.plan.blocked', true), action('check')), report)
@@ -472,7 +510,7 @@ class DefinitionBuilder {
 
     return initialize.next(resolve).next(
       new sfn.Choice(scope, S.routeAction, { stateName: S.routeAction })
-        .when(sfn.Condition.or(action('check'), action('migrate')), preChecks)
+        .when(sfn.Condition.or(action('check'), action('migrate')), serverChecks)
         .when(sfn.Condition.or(action('status'), action('cutover')), discover)
         .when(action('abort'), abort)
         .otherwise(unknownAction),

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FunctionName, LAMBDA_STATE_FUNCTIONS, PRE_CHECK_STATE_PREFIX } from '../../infra/state-names.js';
+import { type FunctionName, LAMBDA_STATE_FUNCTIONS } from '../../infra/state-names.js';
 import { projectRoot } from '../paths.js';
 
 /** The parts of an ASL state the CLI looks at. */
@@ -58,10 +58,8 @@ export function allStates(machine: AslMachine): Array<{ readonly name: string; r
   return out;
 }
 
-/** Lambda handler modules (`lambdas/<module>.ts`) by Task state name (the PreChecks branches included). */
+/** Lambda handler modules (`lambdas/<module>.ts`) by Task state name. */
 export const LAMBDA_MODULE_BY_STATE: Readonly<Record<string, FunctionName>> = LAMBDA_STATE_FUNCTIONS;
-
-const PRE_CHECK_FUNCTION: FunctionName = 'precheck';
 
 /** How one Task state runs locally. */
 export type LocalImplementation =
@@ -83,9 +81,7 @@ export function localImplementation(name: string, state: AslState): LocalImpleme
   if (ECS_RUN_TASK.test(resource)) return { kind: 'ecs' };
   const wrapped = LAMBDA_INVOKE.test(resource);
   if (!wrapped && !LAMBDA_ARN.test(resource)) return undefined;
-  // Any `PreCheck-<id>` branch runs the pre-check handler, whatever check ids the artefact was built with.
-  const module =
-    LAMBDA_MODULE_BY_STATE[name] ?? (name.startsWith(PRE_CHECK_STATE_PREFIX) ? PRE_CHECK_FUNCTION : undefined);
+  const module = LAMBDA_MODULE_BY_STATE[name];
   if (module === undefined) return undefined;
   return { kind: 'lambda', module, wrapped };
 }

@@ -4,7 +4,7 @@
  * place; otherwise it prints plain lines. Every line is scrubbed before it is written.
  */
 import { scrub } from '../../core/errors.js';
-import { PRE_CHECK_STATE_PREFIX, parentStateName, STATE_NAMES as S } from '../../infra/state-names.js';
+import { parentStateName, STATE_NAMES as S } from '../../infra/state-names.js';
 import type { Logger, ProgressEvent } from '../../core/logger.js';
 import type { RunObserver, StateEvent } from '../local/runner.js';
 import type { Outcome } from '../outcome.js';
@@ -24,7 +24,8 @@ import { renderReport, type SummaryOptions, verdict } from './summary.js';
 /** Top-level states worth naming to people, and how. Others (Pass, Choice) stay silent. */
 const PHASE_LABELS: Readonly<Record<string, string>> = {
   [S.resolveRequest]: 'request',
-  [S.preChecks]: 'pre-checks',
+  [S.serverChecks]: 'pre-checks (servers)',
+  [S.databaseChecks]: 'pre-checks (databases)',
   [S.plan]: 'plan',
   [S.roles]: 'roles',
   [S.migrateDatabases]: 'migrate databases',
@@ -151,9 +152,7 @@ export class Printer implements RunObserver {
         if (event.type === 'exited') phase.itemsDone++;
       }
       if (event.type === 'failed' || event.type === 'caught') {
-        const what = event.state.startsWith(PRE_CHECK_STATE_PREFIX)
-          ? `check ${event.state.slice(PRE_CHECK_STATE_PREFIX.length)}`
-          : event.state;
+        const what = event.state === S.databaseCheck ? 'database checks' : event.state;
         this.log('warn', `${what} failed: ${event.error ?? ''}${event.cause ? ` — ${event.cause}` : ''}`);
       }
       return;

@@ -1,26 +1,62 @@
 /**
- * A check is a pair: `collect` gathers facts from the servers (I/O, may throw), `evaluate` turns them into
- * {@link CheckResult}s (pure, unit-tested with tables of cases). {@link defineCheck} bundles the pair with a `run`
- * that never throws for a server problem.
+ * A check is pure: it picks the facts it needs from what the run read once (core/checks/collect.ts: the server
+ * phase, then one database at a time) and evaluates them into {@link CheckResult}s. A check has a server part
+ * (results about the run as a whole, evaluated once), a database part (results for one selected database, evaluated
+ * in that database's iteration), or both. A part whose facts could not be read reports why: `skip`, or — for the
+ * {@link SAFETY_CHECKS} — a `fail` that blocks, never a silent pass.
  */
-import type { RunContext } from '../context.js';
 import { describeError } from '../errors.js';
 import type { CheckResult, CheckStatus } from '../report.js';
 import type { Request } from '../request.js';
+import type { DatabaseFacts, ServerPhaseFacts, SharedFacts } from './collect.js';
+import { type Outcome } from './facts.js';
 import type { CheckId } from './ids.js';
 
-export interface Check<F> {
-  readonly id: CheckId;
-  /** Facts from the servers. May throw: {@link RunnableCheck.run} turns that into a `skip` result. */
-  collect(ctx: RunContext, request: Request): Promise<F>;
-  /** Pure: facts + request → findings. */
+/** A fact a check needs could not be read: the check reports this reason instead of a verdict. */
+export class FactsUnavailable extends Error {
+  readonly code: string | undefined;
+  constructor(reason: string, code?: string) {
+    super(reason);
+    this.name = 'FactsUnavailable';
+    this.code = code;
+  }
+}
+
+/** The value of an outcome, or {@link FactsUnavailable} with its reason. */
+export function need<T>(outcome: Outcome<T>, what?: string): T {
+  if (outcome.ok) return outcome.value;
+  throw new FactsUnavailable(what ? `${what}: ${outcome.error}` : outcome.error, outcome.code);
+}
+
+/** The server part of a check: facts → results about the run as a whole. */
+export interface ServerPart<F> {
+  /** Pure: the facts this part needs (throws {@link FactsUnavailable}). */
+  select(facts: ServerPhaseFacts, request: Request): F;
   evaluate(facts: F, request: Request): CheckResult[];
 }
 
-export interface RunnableCheck<F = unknown> extends Check<F> {
-  /** collect + evaluate; a thrown error becomes one `skip` result with the reason (never an exception). */
-  run(ctx: RunContext, request: Request): Promise<CheckResult[]>;
+/** The database part of a check: facts of one database → its results. */
+export interface DatabasePart<F> {
+  /** Pure: the facts this part needs, or undefined when the check has nothing to say about this database. */
+  select(database: DatabaseFacts, shared: SharedFacts, request: Request): F | undefined;
+  evaluate(facts: F, request: Request): CheckResult[];
 }
+
+export interface Check<S = unknown, D = unknown> {
+  readonly id: CheckId;
+  readonly server?: ServerPart<S>;
+  readonly database?: DatabasePart<D>;
+}
+
+/**
+ * Checks that guard against writing over or past something: when they cannot run they block (`fail`), because
+ * running without them could truncate a user's tables or break the source (docs/CHECKS.md).
+ */
+export const SAFETY_CHECKS: ReadonlySet<CheckId> = new Set([
+  'target-databases',
+  'replication-preconditions',
+  'primary-keys',
+]);
 
 /**
  * Checks whose failures only rule out the replication method: in `auto` mode the plan falls back to dump for the
@@ -95,34 +131,70 @@ export function skipRemedy(err: unknown): string {
   return 'see the connection checks; rerun when both servers are reachable';
 }
 
+/** Pure: the result of a check part that could not run — a skip, or a blocking fail for the safety checks. */
+export function couldNotRun(id: CheckId, err: unknown, database?: string): CheckResult {
+  const safety = SAFETY_CHECKS.has(id);
+  return result(id, safety ? 'fail' : 'skip', `could not run: ${describeError(err)}`, {
+    ...(database !== undefined ? { database } : {}),
+    remedy: safety
+      ? `${skipRemedy(err)}; this check guards the migration, so nothing is migrated until it can run`
+      : skipRemedy(err),
+    ...(safety ? { details: { couldNotRun: true }, replicationOnly: false } : {}),
+  });
+}
+
+function run(id: CheckId, evaluate: () => CheckResult[], database?: string): CheckResult[] {
+  try {
+    return evaluate();
+  } catch (err) {
+    if (err instanceof FactsUnavailable) return [couldNotRun(id, err, database)];
+    // A defect in an evaluation must not stop the other checks: report it (a safety check blocks).
+    const safety = SAFETY_CHECKS.has(id);
+    return [
+      result(id, safety ? 'fail' : 'warn', `could not evaluate: ${describeError(err)}`, {
+        ...(database !== undefined ? { database } : {}),
+        remedy: 'report this as a bug',
+        ...(safety ? { details: { couldNotRun: true }, replicationOnly: false } : {}),
+      }),
+    ];
+  }
+}
+
+/** A declared check, its facts' types erased: what the runner calls. Neither method throws. */
+export interface RunnableCheck {
+  readonly id: CheckId;
+  /** Results about the run as a whole (none when the check has no server part). */
+  evaluateServer(facts: ServerPhaseFacts, request: Request): CheckResult[];
+  /** Results for one database (none when the check has no database part or nothing to say about it). */
+  evaluateDatabase(database: DatabaseFacts, shared: SharedFacts, request: Request): CheckResult[];
+}
+
 /**
  * Declares a check.
  *
  * @example
  * ```ts
- * export const versionCheck = defineCheck({ id: 'version', collect: async (ctx, request) => …, evaluate: (facts) => […] });
+ * export const versionCheck = defineCheck({ id: 'version', server: { select: (facts) => …, evaluate: evaluateVersion } });
  * ```
  */
-export function defineCheck<F>(check: Check<F>): RunnableCheck<F> {
+export function defineCheck<S = never, D = never>(check: Check<S, D>): RunnableCheck {
+  const { id, server, database } = check;
   return {
-    ...check,
-    async run(ctx, request) {
-      let facts: F;
-      try {
-        facts = await check.collect(ctx, request);
-      } catch (err) {
-        ctx.logger.warn('check could not run', { check: check.id, error: describeError(err) });
-        return [result(check.id, 'skip', `could not run: ${describeError(err)}`, { remedy: skipRemedy(err) })];
-      }
-      try {
-        return compactPasses(check.id, check.evaluate(facts, request));
-      } catch (err) {
-        // A defect in an evaluation must not stop the other checks: report it.
-        ctx.logger.error('check evaluation failed', { check: check.id, error: describeError(err) });
-        return [
-          result(check.id, 'warn', `could not evaluate: ${describeError(err)}`, { remedy: 'report this as a bug' }),
-        ];
-      }
+    id,
+    evaluateServer(facts, request) {
+      if (!server) return [];
+      return run(id, () => server.evaluate(server.select(facts, request), request));
+    },
+    evaluateDatabase(db, shared, request) {
+      if (!database) return [];
+      return run(
+        id,
+        () => {
+          const facts = database.select(db, shared, request);
+          return facts === undefined ? [] : database.evaluate(facts, request);
+        },
+        db.item.name,
+      );
     },
   };
 }

@@ -1,9 +1,11 @@
-/** `connection-source`: the source is reachable and the user authenticates. */
+/** `connection-source`: the source is reachable and the user authenticates (the server phase's source session). */
 import { defineCheck } from './check.js';
-import { collectConnection, type ConnectionFacts, evaluateConnection } from './connectivity.js';
+import { type ConnectionFacts, connectionFacts, evaluateConnection } from './connectivity.js';
 
 export const connectionSourceCheck = defineCheck<ConnectionFacts>({
   id: 'connection-source',
-  collect: (ctx, request) => collectConnection('source', ctx.source, request),
-  evaluate: (facts) => evaluateConnection('connection-source', facts),
+  server: {
+    select: (facts) => connectionFacts('source', facts.source.endpoint, facts.source.server),
+    evaluate: (facts) => evaluateConnection('connection-source', facts),
+  },
 });

@@ -1,9 +1,11 @@
-/** `connection-target`: the target is reachable and the user authenticates. */
+/** `connection-target`: the target is reachable and the user authenticates (the server phase's target session). */
 import { defineCheck } from './check.js';
-import { collectConnection, type ConnectionFacts, evaluateConnection } from './connectivity.js';
+import { type ConnectionFacts, connectionFacts, evaluateConnection } from './connectivity.js';
 
 export const connectionTargetCheck = defineCheck<ConnectionFacts>({
   id: 'connection-target',
-  collect: (ctx, request) => collectConnection('target', ctx.target, request),
-  evaluate: (facts) => evaluateConnection('connection-target', facts),
+  server: {
+    select: (facts) => connectionFacts('target', facts.target.endpoint, facts.target.server),
+    evaluate: (facts) => evaluateConnection('connection-target', facts),
+  },
 });

@@ -1,10 +1,10 @@
-/** Shared by `connection-source` and `connection-target`: connect, read the server facts, explain failures. */
-import { type ConnectionSpec, describeServer } from '../connection.js';
+/** Shared by `connection-source` and `connection-target`: the server-phase session's outcome, failures explained. */
+import { describeServer } from '../connection.js';
 import type { CheckResult } from '../report.js';
-import type { Request } from '../request.js';
 import { result } from './check.js';
+import type { Endpoint } from './collect.js';
+import type { Outcome, ServerFacts } from './facts.js';
 import type { CheckId } from './ids.js';
-import { attempt, type Outcome, readServerFacts, type ServerFacts, withCheckSession } from './facts.js';
 
 export interface ConnectionFacts {
   readonly side: 'source' | 'target';
@@ -16,20 +16,13 @@ export interface ConnectionFacts {
   readonly server: Outcome<ServerFacts>;
 }
 
-export async function collectConnection(
+/** Pure: the connection facts of one side from the server phase. */
+export function connectionFacts(
   side: 'source' | 'target',
-  spec: ConnectionSpec,
-  request: Request,
-): Promise<ConnectionFacts> {
-  return {
-    side,
-    host: spec.host,
-    port: spec.port,
-    user: spec.user,
-    database: spec.database,
-    sslmode: spec.sslmode,
-    server: await attempt(() => withCheckSession(spec, spec.database, request, readServerFacts)),
-  };
+  endpoint: Endpoint,
+  server: Outcome<ServerFacts>,
+): ConnectionFacts {
+  return { side, ...endpoint, server };
 }
 
 /** Pure: what to do about a connection error, from its SQLSTATE / socket code and message. */

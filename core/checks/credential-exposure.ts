@@ -13,31 +13,15 @@
  *
  * Skipped when nothing carrying a secret will run (no roles, dump only).
  */
-import type pg from 'pg';
-import type { ConnectionSpec } from '../connection.js';
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
-import {
-  type LogSettings,
-  logExposures,
-  quietSession,
-  type SecretKind,
-  secretFunctionAvailable,
-} from '../secret-statements.js';
+import { logExposures, type SecretKind } from '../secret-statements.js';
 import { subscriptionTls } from '../steps/replication/subscriber.js';
 import type { TlsSettings } from '../tls.js';
-import { defineCheck, result } from './check.js';
-import { withCheckSession } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import type { ServerLogFacts } from './collect.js';
 
-/** The target's side: what a secret-carrying session there ends up logging. */
-export interface ServerLogFacts {
-  readonly user: string;
-  readonly settings: LogSettings;
-  /** Settings the user may not change for its session. */
-  readonly notAllowed: readonly string[];
-  /** The pg_temp function (the secret as a bound parameter) is available. */
-  readonly secretFunction: boolean;
-}
+export type { ServerLogFacts } from './collect.js';
 
 export interface CredentialExposureFacts {
   /** Role passwords go to the target (roles are migrated). */
@@ -48,26 +32,6 @@ export interface CredentialExposureFacts {
   /** The source connection's TLS (no credential), for the subscription's. */
   readonly sourceTls: TlsSettings;
   readonly sourceUser: string;
-}
-
-/** The TLS settings of a spec, without its credentials. */
-function tlsOf(spec: ConnectionSpec): TlsSettings {
-  return {
-    sslmode: spec.sslmode,
-    ...(spec.sslrootcert !== undefined ? { sslrootcert: spec.sslrootcert } : {}),
-    ...(spec.channelBinding !== undefined ? { channelBinding: spec.channelBinding } : {}),
-  };
-}
-
-async function serverLogFacts(client: pg.Client): Promise<ServerLogFacts> {
-  const { rows } = await client.query<{ user: string }>('SELECT current_user AS user');
-  const quiet = await quietSession(client);
-  return {
-    user: rows[0]?.user ?? '',
-    settings: quiet.settings,
-    notAllowed: quiet.notAllowed,
-    secretFunction: await secretFunctionAvailable(client),
-  };
 }
 
 /** Pure: the remedy for settings the target user may not turn off. */
@@ -143,12 +107,20 @@ export function evaluateCredentialExposure(
 
 export const credentialExposureCheck = defineCheck<CredentialExposureFacts | undefined>({
   id: 'credential-exposure',
-  async collect(ctx, request) {
-    const rolePasswords = request.roles;
-    const subscriptions = request.method !== 'dump';
-    if (!rolePasswords && !subscriptions) return undefined;
-    const target = await withCheckSession(ctx.target, ctx.target.database, request, serverLogFacts);
-    return { rolePasswords, subscriptions, target, sourceTls: tlsOf(ctx.source), sourceUser: ctx.source.user };
+  server: {
+    // The target's log settings are read on the server phase's target session (core/checks/collect.ts).
+    select: (facts, request) => {
+      const rolePasswords = request.roles;
+      const subscriptions = request.method !== 'dump';
+      if ((!rolePasswords && !subscriptions) || !facts.target.logFacts) return undefined;
+      return {
+        rolePasswords,
+        subscriptions,
+        target: need(facts.target.logFacts, 'the target'),
+        sourceTls: facts.sourceConnection.tls,
+        sourceUser: facts.sourceConnection.user,
+      };
+    },
+    evaluate: evaluateCredentialExposure,
   },
-  evaluate: evaluateCredentialExposure,
 });

@@ -9,18 +9,15 @@
  *    (no `COPY … TO PROGRAM`): read-only and safe.
  * Otherwise it warns with the figures.
  */
-import { readFile, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { attempt, type Outcome, selectedDatabases, withCheckSession } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import type { FreeSpace } from './collect.js';
+import type { Outcome } from './facts.js';
+
+export type { FreeSpace } from './collect.js';
 
 /** Space needed on the target relative to the source size. */
 export const DISK_SPACE_FACTOR = 1.3;
-
-export type FreeSpace =
-  | { readonly known: true; readonly bytes: number; readonly from: 'request' | 'cloudwatch' | 'statfs' }
-  | { readonly known: false; readonly reason: string };
 
 export interface DiskSpaceFacts {
   readonly sizes: ReadonlyArray<{ readonly database: string; readonly bytes: Outcome<number> }>;
@@ -107,65 +104,31 @@ export function evaluateDiskSpace(facts: DiskSpaceFacts): CheckResult[] {
   ];
 }
 
-/** Free bytes of the target's data directory when it lives on this machine; see the module comment. */
-async function localFreeSpace(dir: string, port: number, startEpoch: number): Promise<FreeSpace> {
-  let pidFile: string;
-  try {
-    pidFile = await readFile(join(dir, 'postmaster.pid'), 'utf8');
-  } catch {
-    return { known: false, reason: 'the target is not on the machine the tool runs on' };
-  }
-  const [, fileDir, fileStart, filePort] = pidFile.split('\n');
-  if (fileDir !== dir || Number(filePort) !== port || Math.abs(Number(fileStart) - startEpoch) > 1) {
-    return { known: false, reason: 'a data directory of that path here belongs to another server' };
-  }
-  const fs = await statfs(dir);
-  return { known: true, bytes: fs.bavail * fs.bsize, from: 'statfs' };
-}
-
 export const diskSpaceCheck = defineCheck<DiskSpaceFacts>({
   id: 'disk-space',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    const sizes = await withCheckSession(ctx.source, ctx.source.database, request, async (client) => {
-      const out: { database: string; bytes: Outcome<number> }[] = [];
-      for (const database of databases) {
-        out.push({
-          database,
-          bytes: await attempt(async () => {
-            const { rows } = await client.query<{ b: string }>(
-              'SELECT pg_catalog.pg_database_size($1::text)::text AS b',
-              [database],
-            );
-            return Number(rows[0]!.b);
-          }),
-        });
-      }
-      return out;
-    });
-    let free: FreeSpace;
-    const fromProvider = request.targetFreeBytes === undefined ? await ctx.targetFreeBytes?.() : undefined;
-    if (request.targetFreeBytes !== undefined) free = { known: true, bytes: request.targetFreeBytes, from: 'request' };
-    else if (fromProvider !== undefined) free = { known: true, bytes: fromProvider, from: 'cloudwatch' };
-    else {
-      free = await withCheckSession(ctx.target, ctx.target.database, request, async (client) => {
-        const { rows } = await client.query<{ dir: string | null; port: string; start: string }>(
-          `SELECT (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'data_directory') AS dir,
-                  current_setting('port') AS port,
-                  floor(extract(epoch FROM pg_catalog.pg_postmaster_start_time()))::bigint::text AS start`,
-        );
-        const row = rows[0]!;
-        if (row.dir === null) {
+  server: {
+    select: (facts) => {
+      const selected = need(facts.selection).selected;
+      const sizes = need(facts.source.sizes, 'the source');
+      return {
+        sizes: selected.map((database) => {
+          const bytes = sizes[database];
           return {
-            known: false as const,
-            reason:
-              'the target user may not read data_directory (superuser or pg_read_all_settings needed) and no figure was given',
+            database,
+            bytes:
+              typeof bytes === 'number'
+                ? ({ ok: true, value: bytes } as const)
+                : ({
+                    ok: false,
+                    error: `permission denied to read the size of "${database}" (CONNECT or pg_read_all_stats needed)`,
+                    code: '42501',
+                    permission: true,
+                  } satisfies Outcome<number>),
           };
-        }
-        return localFreeSpace(row.dir, Number(row.port), Number(row.start));
-      });
-    }
-    return { sizes, free };
+        }),
+        free: need(facts.target.freeSpace, 'the target'),
+      };
+    },
+    evaluate: evaluateDiskSpace,
   },
-  evaluate: evaluateDiskSpace,
 });

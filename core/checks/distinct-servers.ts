@@ -1,53 +1,20 @@
 /**
  * `distinct-servers`: source and target are not the same server. Host strings prove nothing (`localhost`,
- * `127.0.0.1`, a DNS alias, a proxy), so the check asks the servers: a session opened on the source under a random
- * application_name is looked for in the target's pg_stat_activity (visible to any user), and the system
- * identifier, data directory, port and start time are compared where the user may read them.
+ * `127.0.0.1`, a DNS alias, a proxy), so the check asks the servers: the server phase's source session carries a
+ * random application_name that is looked for in the target's pg_stat_activity (visible to any user), and the
+ * system identifier, data directory, port and start time are compared where the user may read them.
  */
-import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
-import { withClient } from '../connection.js';
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { sessionOptions, withCheckSession } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import type { ServerIdentity } from './collect.js';
 
-export interface ServerIdentity {
-  /** pg_control_system().system_identifier, when readable. */
-  readonly systemIdentifier?: string;
-  /** data_directory, when readable (superuser, pg_read_all_settings). */
-  readonly dataDirectory?: string;
-  readonly port: number;
-  readonly startTime: string;
-}
+export type { ServerIdentity } from './collect.js';
 
 export interface DistinctServersFacts {
   readonly source: ServerIdentity;
   readonly target: ServerIdentity;
   /** Whether the target saw the source's probe session. */
   readonly probeSeenOnTarget: boolean;
-}
-
-async function readIdentity(client: pg.Client): Promise<ServerIdentity> {
-  const { rows } = await client.query<{ port: string; start: string; dir: string | null }>(
-    `SELECT current_setting('port') AS port, pg_catalog.pg_postmaster_start_time()::text AS start,
-            (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'data_directory') AS dir`,
-  );
-  let systemIdentifier: string | undefined;
-  try {
-    const sys = await client.query<{ id: string }>(
-      'SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()',
-    );
-    systemIdentifier = sys.rows[0]?.id;
-  } catch {
-    // EXECUTE may be revoked (some clouds): the probe session decides alone.
-  }
-  const row = rows[0]!;
-  return {
-    ...(systemIdentifier !== undefined ? { systemIdentifier } : {}),
-    ...(row.dir !== null ? { dataDirectory: row.dir } : {}),
-    port: Number(row.port),
-    startTime: row.start,
-  };
 }
 
 export function evaluateDistinctServers(facts: DistinctServersFacts): CheckResult[] {
@@ -90,26 +57,15 @@ export function evaluateDistinctServers(facts: DistinctServersFacts): CheckResul
 
 export const distinctServersCheck = defineCheck<DistinctServersFacts>({
   id: 'distinct-servers',
-  async collect(ctx, request) {
-    const token = `pg-migrate-probe-${randomBytes(8).toString('hex')}`;
-    return withClient(
-      ctx.source,
-      ctx.source.database,
-      async (sourceClient) => {
-        const source = await readIdentity(sourceClient);
-        const pid = (await sourceClient.query<{ pid: number }>('SELECT pg_catalog.pg_backend_pid() AS pid')).rows[0]!
-          .pid;
-        return withCheckSession(ctx.target, ctx.target.database, request, async (targetClient) => {
-          const target = await readIdentity(targetClient);
-          const seen = await targetClient.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND pid = $2',
-            [token, pid],
-          );
-          return { source, target, probeSeenOnTarget: (seen.rows[0]?.n ?? 0) > 0 };
-        });
-      },
-      { ...sessionOptions(request), applicationName: token },
-    );
+  server: {
+    select: (facts) => {
+      const { pid: _pid, ...source } = need(facts.source.identity, 'the source');
+      return {
+        source,
+        target: need(facts.target.identity, 'the target'),
+        probeSeenOnTarget: need(facts.target.probeSeen, 'the target'),
+      };
+    },
+    evaluate: evaluateDistinctServers,
   },
-  evaluate: evaluateDistinctServers,
 });

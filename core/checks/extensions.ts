@@ -1,32 +1,21 @@
 /**
  * `extensions`: per selected database, every extension of the source is installed on the target at its version or
- * newer, or available there at such a version and installable by the target user — as superuser (or a cloud admin
- * role such as rds_superuser), without superuser (the extension does not need it), through the pgextwlist
- * allow-list (`extwlist.extensions`), or as a trusted extension (PostgreSQL 13+).
+ * newer, or available there at such a version and *installable* by the target user. Available is not installable:
+ * installable means as superuser, without superuser (the extension does not need it), as a trusted extension
+ * (PostgreSQL 13+), through an allow-list — pgextwlist's `extwlist.extensions` (Aiven) or a recognised provider's own
+ * (`rds.allowed_extensions` / `rds.extensions` with rds_superuser, `azure.extensions` with azure_pg_admin, Cloud SQL's
+ * supported list with cloudsqlsuperuser). A provider is recognised by its settings, never by role names.
  */
-import type pg from 'pg';
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import {
-  collectServerFacts,
-  majorOf,
-  type PerDatabase,
-  perDatabase,
-  queryRows,
-  type ServerFacts,
-  selectedDatabases,
-} from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { type AvailableExtensionVersion, type ExtensionSupport, providerAdminRole } from './collect.js';
+import { majorOf, type PerDatabase, type ServerFacts } from './facts.js';
+
+export type { AvailableExtensionVersion } from './collect.js';
 
 export interface ExtensionVersion {
   readonly name: string;
   readonly version: string;
-}
-
-export interface AvailableExtensionVersion extends ExtensionVersion {
-  /** Needs superuser to install. */
-  readonly superuser: boolean;
-  /** Trusted (PostgreSQL 13+): a non-superuser with CREATE on the database may install it. */
-  readonly trusted: boolean;
 }
 
 export interface ExtensionsFacts {
@@ -35,8 +24,8 @@ export interface ExtensionsFacts {
   readonly targetInstalled: PerDatabase<readonly ExtensionVersion[]>;
   readonly targetAvailable: readonly AvailableExtensionVersion[];
   readonly targetUser: ServerFacts;
-  /** `extwlist.extensions` on the target (pgextwlist), when set. */
-  readonly extwlist: readonly string[];
+  /** How the target lets a non-superuser install extensions. */
+  readonly support: Pick<ExtensionSupport, 'extwlist' | 'provider' | 'providerAllowList'>;
 }
 
 /** Compares extension versions (`1.10` > `1.9`, `2.0.1` > `2.0`); non-numeric parts compare as text. */
@@ -54,18 +43,19 @@ export function compareExtensionVersions(a: string, b: string): number {
   return 0;
 }
 
-const ADMIN_EXTENSION_ROLES = ['rds_superuser', 'cloudsqlsuperuser', 'alloydbsuperuser', 'azure_pg_admin'];
-
 /** Pure: how the target user could install `ext` (a phrase), or undefined when it cannot. */
 export function installRoute(
   ext: AvailableExtensionVersion,
   user: Pick<ServerFacts, 'superuser' | 'memberOf' | 'versionNum'>,
-  extwlist: readonly string[],
+  support: Pick<ExtensionSupport, 'extwlist' | 'provider' | 'providerAllowList'>,
 ): string | undefined {
   if (user.superuser) return 'as superuser';
-  const admin = user.memberOf.find((r) => ADMIN_EXTENSION_ROLES.includes(r));
-  if (admin) return `through ${admin}`;
-  if (extwlist.includes(ext.name)) return 'through the pgextwlist allow-list';
+  if (support.provider) {
+    const admin = providerAdminRole(support.provider);
+    const allowed = support.providerAllowList === undefined || support.providerAllowList.includes(ext.name);
+    if (user.memberOf.includes(admin) && allowed) return `through ${admin}`;
+  }
+  if (support.extwlist.includes(ext.name)) return 'through the pgextwlist allow-list';
   if (!ext.superuser) return 'without superuser';
   if (ext.trusted && majorOf(user.versionNum) >= 13) return 'as a trusted extension';
   return undefined;
@@ -148,7 +138,7 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
         continue;
       }
       const routes = fitting
-        .map((f) => installRoute(f, facts.targetUser, facts.extwlist))
+        .map((f) => installRoute(f, facts.targetUser, facts.support))
         .filter((r) => r !== undefined);
       if (routes.length === 0) {
         failed = true;
@@ -159,7 +149,7 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
             `extension ${ext.name} (${ext.version}) of "${database}" needs superuser to install and the target user "${facts.targetUser.user}" cannot install it`,
             {
               database,
-              remedy: `have a superuser run CREATE EXTENSION ${ext.name} in "${database}" on the target beforehand, add it to extwlist.extensions, or connect as a user with that right`,
+              remedy: `have a superuser run CREATE EXTENSION ${ext.name} in "${database}" on the target beforehand, add it to the provider's extension allow-list (extwlist.extensions, rds.allowed_extensions, azure.extensions), or connect as a user with that right`,
               details: { extension: ext.name, version: ext.version },
             },
           ),
@@ -202,54 +192,25 @@ export function evaluateExtensions(facts: ExtensionsFacts): CheckResult[] {
   return out;
 }
 
-export const extensionsCheck = defineCheck<ExtensionsFacts>({
+export const extensionsCheck = defineCheck<never, ExtensionsFacts>({
   id: 'extensions',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    const targetUser = await collectServerFacts(ctx.target, request);
-    const readInstalled = async (client: pg.Client) =>
-      (
-        await client.query<ExtensionVersion>(
-          'SELECT extname AS name, extversion AS version FROM pg_catalog.pg_extension ORDER BY 1',
-        )
-      ).rows;
-    const onTarget = new Set(
-      (
-        await queryRows<{ name: string }>(
-          ctx.target,
-          ctx.target.database,
-          request,
-          'SELECT datname AS name FROM pg_catalog.pg_database',
-        )
-      ).map((r) => r.name),
-    );
-    const trusted = majorOf(targetUser.versionNum) >= 13 ? 'trusted' : 'false';
-    const [source, targetInstalled, available, wl] = await Promise.all([
-      perDatabase(ctx.source, databases, request, readInstalled),
-      perDatabase(
-        ctx.target,
-        databases.filter((d) => onTarget.has(d)),
-        request,
-        readInstalled,
-      ),
-      queryRows<AvailableExtensionVersion>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        `SELECT name, version, superuser, ${trusted} AS trusted FROM pg_catalog.pg_available_extension_versions`,
-      ),
-      queryRows<{ wl: string | null }>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        "SELECT current_setting('extwlist.extensions', true) AS wl",
-      ),
-    ]);
-    const extwlist = (wl[0]?.wl ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    return { source, targetInstalled, targetAvailable: available, targetUser, extwlist };
+  database: {
+    select: (db, shared) => {
+      const support = need(shared.target.extensionSupport, 'the target');
+      const strip = (o: typeof db.source.extensions): PerDatabase<readonly ExtensionVersion[]>[number]['facts'] =>
+        o.ok ? { ok: true, value: o.value.map((e) => ({ name: e.name, version: e.version })) } : o;
+      return {
+        source: [{ database: db.item.name, facts: strip(db.source.extensions) }],
+        targetInstalled: db.target ? [{ database: db.item.name, facts: strip(db.target.extensions) }] : [],
+        targetAvailable: need(shared.target.available, 'the target'),
+        targetUser: need(shared.target.server, 'the target'),
+        support: {
+          extwlist: support.extwlist,
+          ...(support.provider ? { provider: support.provider } : {}),
+          ...(support.providerAllowList ? { providerAllowList: support.providerAllowList } : {}),
+        },
+      };
+    },
+    evaluate: evaluateExtensions,
   },
-  evaluate: evaluateExtensions,
 });

@@ -1,12 +1,10 @@
 /**
- * Fact-gathering shared by every check: short sessions with the request's timeouts, the selected source databases
- * (filters applied, templates and providers' admin databases left out), the connected user's rights, and a small
- * concurrency limiter. Each check runs in its own Lambda invocation, so each collects what it needs through these.
+ * Helpers every check shares: the session options of check sessions, facts as data ({@link Outcome}), the
+ * database selection (filters applied, templates and providers' admin databases left out), the connected user's
+ * rights ({@link ServerFacts}). The facts themselves are gathered once per run by core/checks/collect.ts.
  */
 import type pg from 'pg';
-import type { ConnectionSpec, SessionOptions } from '../connection.js';
-import { withClient } from '../connection.js';
-import type { RunContext } from '../context.js';
+import type { SessionOptions } from '../connection.js';
 import { describeError } from '../errors.js';
 import type { Request } from '../request.js';
 
@@ -49,21 +47,6 @@ export function sessionOptions(
   };
 }
 
-/** Runs `fn` on a short check session. */
-export async function withCheckSession<T>(
-  spec: ConnectionSpec,
-  database: string,
-  request: Request,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  await sessionSlots.acquire();
-  try {
-    return await withClient(spec, database, fn, sessionOptions(request));
-  } finally {
-    sessionSlots.release();
-  }
-}
-
 /** A counting semaphore. */
 export class Semaphore {
   private free: number;
@@ -83,24 +66,6 @@ export class Semaphore {
     if (next) next();
     else this.free++;
   }
-}
-
-/**
- * Check sessions open at once in this process (all checks together, e.g. the local CLI running every check), so
- * the pre-checks never exhaust a small server's max_connections. A Lambda invocation runs one check.
- */
-export const MAX_CHECK_SESSIONS = 12;
-const sessionSlots = new Semaphore(MAX_CHECK_SESSIONS);
-
-/** One query on a fresh short session. */
-export function queryRows<R extends pg.QueryResultRow>(
-  spec: ConnectionSpec,
-  database: string,
-  request: Request,
-  sql: string,
-  params: unknown[] = [],
-): Promise<R[]> {
-  return withCheckSession(spec, database, request, async (client) => (await client.query<R>(sql, params)).rows);
 }
 
 /** A fact that could not be gathered carries the (scrubbed) reason instead. */
@@ -143,14 +108,13 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** Databases queried at the same time per check (each a short session). */
-export const DATABASE_CONCURRENCY = 3;
-
 /** A row of the source's pg_database. */
 export interface DatabaseRow {
   readonly name: string;
   readonly allowConn: boolean;
   readonly isTemplate: boolean;
+  /** The owning role (absent in older facts). */
+  readonly owner?: string;
 }
 
 export interface DatabaseSelection {
@@ -189,26 +153,6 @@ export function selectDatabases(
   };
 }
 
-/** Reads the source's pg_database and applies the request's filters. */
-export async function collectSourceDatabases(
-  ctx: RunContext,
-  request: Request,
-): Promise<{ rows: DatabaseRow[]; selection: DatabaseSelection }> {
-  const rows = await queryRows<{ name: string; allow_conn: boolean; is_template: boolean }>(
-    ctx.source,
-    ctx.source.database,
-    request,
-    'SELECT datname AS name, datallowconn AS allow_conn, datistemplate AS is_template FROM pg_catalog.pg_database',
-  );
-  const mapped = rows.map((r) => ({ name: r.name, allowConn: r.allow_conn, isTemplate: r.is_template }));
-  return { rows: mapped, selection: selectDatabases(mapped, request) };
-}
-
-/** The selected source databases (throws when the source is unreachable). */
-export async function selectedDatabases(ctx: RunContext, request: Request): Promise<readonly string[]> {
-  return (await collectSourceDatabases(ctx, request)).selection.selected;
-}
-
 /** Databases that would use logical replication: all selected unless the request forces dump. */
 export function replicationCandidates(request: Pick<Request, 'method'>, databases: readonly string[]): string[] {
   return request.method === 'dump' ? [] : [...databases];
@@ -224,7 +168,7 @@ export interface ServerFacts {
   readonly createDb: boolean;
   readonly replication: boolean;
   readonly bypassRls: boolean;
-  /** Of {@link CLOUD_ADMIN_ROLES}, those the user is a member of (directly or not). */
+  /** Of {@link CLOUD_ADMIN_ROLES}, those whose privileges the user has (an inheriting member, directly or not). */
   readonly memberOf: readonly string[];
 }
 
@@ -249,7 +193,7 @@ export async function readServerFacts(client: pg.Client): Promise<ServerFacts> {
     `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
             r.rolname AS user, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
             (SELECT array_agg(c.rolname::text ORDER BY c.rolname) FROM pg_catalog.pg_roles c
-              WHERE c.rolname = ANY($1::text[]) AND pg_catalog.pg_has_role(r.oid, c.oid, 'MEMBER')) AS member_of
+              WHERE c.rolname = ANY($1::text[]) AND pg_catalog.pg_has_role(r.oid, c.oid, 'USAGE')) AS member_of
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
     [CLOUD_ADMIN_ROLES],
   );
@@ -268,20 +212,6 @@ export async function readServerFacts(client: pg.Client): Promise<ServerFacts> {
   };
 }
 
-/** {@link ServerFacts} of a server on its first database. */
-export function collectServerFacts(spec: ConnectionSpec, request: Request): Promise<ServerFacts> {
-  return withCheckSession(spec, spec.database, request, readServerFacts);
-}
-
-/**
- * SQL condition (on `c` = pg_class, `n` = pg_namespace) for user relations: not in system schemas, not temporary,
- * not owned by an extension.
- */
-export const USER_RELATION_SQL = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-  AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-
 /** `schema.table` as the plan and the filters spell it (unquoted, exact). */
 export function tableName(schema: string, table: string): string {
   return `${schema}.${table}`;
@@ -295,16 +225,3 @@ export function listNames(names: readonly string[], max = 10): string {
 
 /** Per selected source database, a fact or the reason it could not be gathered. */
 export type PerDatabase<T> = ReadonlyArray<{ readonly database: string; readonly facts: Outcome<T> }>;
-
-/** Gathers `fn` on every database of `databases` on `spec`, at most {@link DATABASE_CONCURRENCY} at a time. */
-export function perDatabase<T>(
-  spec: ConnectionSpec,
-  databases: readonly string[],
-  request: Request,
-  fn: (client: pg.Client, database: string) => Promise<T>,
-): Promise<PerDatabase<T>> {
-  return mapLimit(databases, DATABASE_CONCURRENCY, async (database) => ({
-    database,
-    facts: await attempt(() => withCheckSession(spec, database, request, (client) => fn(client, database))),
-  }));
-}

@@ -3,8 +3,8 @@
  * available on the target (pg_available_extensions or pg_language of the target).
  */
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, queryRows, selectedDatabases } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { listNames, type PerDatabase } from './facts.js';
 
 export interface LanguagesFacts {
   /** Per source database, the procedural languages installed there. */
@@ -49,26 +49,13 @@ export function evaluateLanguages(facts: LanguagesFacts): CheckResult[] {
   });
 }
 
-export const languagesCheck = defineCheck<LanguagesFacts>({
+export const languagesCheck = defineCheck<never, LanguagesFacts>({
   id: 'languages',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    const [source, target] = await Promise.all([
-      perDatabase(ctx.source, databases, request, async (client) => {
-        const { rows } = await client.query<{ lanname: string }>(
-          'SELECT lanname FROM pg_catalog.pg_language WHERE lanispl ORDER BY lanname',
-        );
-        return rows.map((r) => r.lanname);
-      }),
-      queryRows<{ name: string }>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        `SELECT name FROM pg_catalog.pg_available_extensions
-         UNION SELECT lanname FROM pg_catalog.pg_language WHERE lanispl`,
-      ),
-    ]);
-    return { source, targetAvailable: target.map((r) => r.name) };
+  database: {
+    select: (db, shared) => ({
+      source: [{ database: db.item.name, facts: db.source.languages }],
+      targetAvailable: need(shared.target.languages, 'the target'),
+    }),
+    evaluate: evaluateLanguages,
   },
-  evaluate: evaluateLanguages,
 });

@@ -7,7 +7,7 @@
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
-import { type PerDatabase, perDatabase, selectedDatabases } from './facts.js';
+import type { PerDatabase } from './facts.js';
 
 export interface LargeObjectFacts {
   readonly total: number;
@@ -63,26 +63,10 @@ export function evaluateLargeObjects(facts: LargeObjectsFacts, request: Pick<Req
   });
 }
 
-export const largeObjectsCheck = defineCheck<LargeObjectsFacts>({
+export const largeObjectsCheck = defineCheck<never, LargeObjectsFacts>({
   id: 'large-objects',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    return {
-      databases: await perDatabase(ctx.source, databases, request, async (client) => {
-        const { rows } = await client.query<{ total: number; unreadable: number }>(
-          `SELECT (SELECT count(*)::int FROM pg_catalog.pg_largeobject_metadata) AS total,
-                  CASE WHEN (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
-                         OR current_setting('lo_compat_privileges')::boolean THEN 0
-                       ELSE (SELECT count(*)::int FROM pg_catalog.pg_largeobject_metadata m
-                              WHERE NOT pg_catalog.pg_has_role(m.lomowner, 'USAGE')
-                                AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(m.lomacl) a
-                                                 WHERE a.privilege_type = 'SELECT'
-                                                   AND (a.grantee = 0 OR pg_catalog.pg_has_role(a.grantee, 'USAGE'))))
-                  END AS unreadable`,
-        );
-        return rows[0]!;
-      }),
-    };
+  database: {
+    select: (db) => ({ databases: [{ database: db.item.name, facts: db.source.largeObjects }] }),
+    evaluate: evaluateLargeObjects,
   },
-  evaluate: evaluateLargeObjects,
 });

@@ -4,19 +4,15 @@
  * are. Fails when a populated view reads a table whose data the table filters leave out (the refresh on the target
  * would silently compute it from missing data). Only direct table dependencies are considered.
  */
+import { plainTableName } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName, USER_RELATION_SQL } from './facts.js';
-import { filterTables, type TableFilterOptions } from './primary-keys.js';
+import type { MaterializedViewFacts } from './collect.js';
+import { listNames, type PerDatabase, tableName } from './facts.js';
+import { filterTablesFor, type TableFilterOptions } from './primary-keys.js';
 
-export interface MaterializedView {
-  readonly schema: string;
-  readonly view: string;
-  readonly populated: boolean;
-  /** Tables it reads directly. */
-  readonly dependsOn: ReadonlyArray<{ readonly schema: string; readonly table: string }>;
-}
+export type MaterializedView = MaterializedViewFacts;
 
 export interface MaterializedViewsFacts {
   readonly databases: PerDatabase<readonly MaterializedView[]>;
@@ -44,8 +40,8 @@ export function evaluateMaterializedViews(
       return result('materialized-views', 'pass', `"${database}" has no materialized views`, { database });
     const broken = views.flatMap((v) => {
       if (!v.populated || v.dependsOn.length === 0) return [];
-      const kept = filterTables(v.dependsOn, request, database);
-      const missing = v.dependsOn.filter((d) => !kept.includes(d)).map((d) => tableName(d.schema, d.table));
+      const kept = filterTablesFor(v.dependsOn, request, database);
+      const missing = v.dependsOn.filter((d) => !kept.includes(d)).map(plainTableName);
       return missing.length > 0 ? [`${tableName(v.schema, v.view)} (reads ${missing.join(', ')})`] : [];
     });
     if (broken.length > 0) {
@@ -81,33 +77,10 @@ export function evaluateMaterializedViews(
   });
 }
 
-export const materializedViewsCheck = defineCheck<MaterializedViewsFacts>({
+export const materializedViewsCheck = defineCheck<never, MaterializedViewsFacts>({
   id: 'materialized-views',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    return {
-      databases: await perDatabase(ctx.source, databases, request, async (client) => {
-        const { rows } = await client.query<{
-          schema: string;
-          view: string;
-          populated: boolean;
-          deps: { schema: string; table: string }[] | null;
-        }>(
-          `SELECT n.nspname AS schema, c.relname AS view, c.relispopulated AS populated,
-                  (SELECT json_agg(DISTINCT jsonb_build_object('schema', tn.nspname, 'table', t.relname))
-                     FROM pg_catalog.pg_rewrite r
-                     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
-                                                AND d.refclassid = 'pg_catalog.pg_class'::regclass
-                     JOIN pg_catalog.pg_class t ON t.oid = d.refobjid AND t.oid <> c.oid AND t.relkind IN ('r', 'p')
-                     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-                    WHERE r.ev_class = c.oid) AS deps
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'm' AND ${USER_RELATION_SQL}
-            ORDER BY 1, 2`,
-        );
-        return rows.map((r) => ({ schema: r.schema, view: r.view, populated: r.populated, dependsOn: r.deps ?? [] }));
-      }),
-    };
+  database: {
+    select: (db) => ({ databases: [{ database: db.item.name, facts: db.source.views }] }),
+    evaluate: evaluateMaterializedViews,
   },
-  evaluate: evaluateMaterializedViews,
 });

@@ -5,24 +5,18 @@
  * back to dump); with consent the tables are listed in `details.tables` and get REPLICA IDENTITY FULL.
  * Table filters (withTables / skipTables) apply: only published tables matter.
  */
+import { filterTables, plainTableName, type TableName, tablesWithoutIdentity } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
-import { defineCheck, result } from './check.js';
-import {
-  listNames,
-  type PerDatabase,
-  perDatabase,
-  replicationCandidates,
-  selectedDatabases,
-  tableName,
-  USER_RELATION_SQL,
-} from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { listNames, type PerDatabase, replicationCandidates } from './facts.js';
 
-export interface TableWithoutKey {
-  readonly schema: string;
-  readonly table: string;
-  /** pg_class.relreplident: `d` default (no primary key), `n` nothing. */
+/** A table (or partition) that would be published without a usable replica identity. */
+export interface TableWithoutKey extends TableName {
+  /** pg_class.relreplident: `d` default (no primary key), `n` nothing, `i` an index that is gone. */
   readonly identity: string;
+  /** For a partition: its top-level partitioned table (filters naming the root apply to it). */
+  readonly root?: TableName;
 }
 
 export interface PrimaryKeysFacts {
@@ -36,20 +30,13 @@ export interface TableFilterOptions {
   readonly skipTables: readonly string[];
 }
 
-/** Pure: the tables the request's filters keep for `database`. */
-export function filterTables<T extends { schema: string; table: string }>(
+/** Pure: the tables the request's filters keep for `database` (core/catalog.ts `filterTables`, one definition). */
+export function filterTablesFor<T extends TableName & { root?: TableName }>(
   tables: readonly T[],
   request: TableFilterOptions,
   database: string,
 ): T[] {
-  const { withTables, skipTables } = tableFiltersFor(
-    { withTables: [...request.withTables], skipTables: [...request.skipTables] },
-    database,
-  );
-  const match = (t: T, f: { schema: string; table: string }) => f.schema === t.schema && f.table === t.table;
-  return tables.filter(
-    (t) => (withTables.length === 0 || withTables.some((f) => match(t, f))) && !skipTables.some((f) => match(t, f)),
-  );
+  return filterTables(tables, tableFiltersFor(request, database));
 }
 
 export function evaluatePrimaryKeys(
@@ -63,12 +50,15 @@ export function evaluatePrimaryKeys(
   }
   return facts.tables.map(({ database, facts: found }) => {
     if (!found.ok) {
-      return result('primary-keys', 'skip', `cannot list the tables of "${database}": ${found.error}`, {
+      // A safety check that cannot run blocks (SAFETY_CHECKS): publishing an unknown table could break the source.
+      return result('primary-keys', 'fail', `could not run: cannot list the tables of "${database}": ${found.error}`, {
         database,
         remedy: 'GRANT CONNECT on the database to the source user, or use --method dump',
+        replicationOnly: false,
+        details: { couldNotRun: true },
       });
     }
-    const tables = filterTables(found.value, request, database).map((t) => tableName(t.schema, t.table));
+    const tables = filterTablesFor(found.value, request, database).map(plainTableName);
     if (tables.length === 0) {
       return result(
         'primary-keys',
@@ -103,22 +93,41 @@ export function evaluatePrimaryKeys(
   });
 }
 
-export const primaryKeysCheck = defineCheck<PrimaryKeysFacts>({
+export const primaryKeysCheck = defineCheck<PrimaryKeysFacts, PrimaryKeysFacts>({
   id: 'primary-keys',
-  async collect(ctx, request) {
-    const candidates = replicationCandidates(request, await selectedDatabases(ctx, request));
-    const tables = await perDatabase(ctx.source, candidates, request, async (client) => {
-      const { rows } = await client.query<TableWithoutKey>(
-        `SELECT n.nspname AS schema, c.relname AS table, c.relreplident::text AS identity
-           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND ${USER_RELATION_SQL}
-            AND (c.relreplident = 'n'
-                 OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
-          ORDER BY 1, 2`,
-      );
-      return rows;
-    });
-    return { candidates, tables };
+  // Said once: no database is planned for replication.
+  server: {
+    select: (facts, request) => ({
+      candidates: replicationCandidates(request, need(facts.selection).selected),
+      tables: [],
+    }),
+    evaluate: (facts, request) => (facts.candidates.length === 0 ? evaluatePrimaryKeys(facts, request) : []),
   },
-  evaluate: evaluatePrimaryKeys,
+  database: {
+    select: (db) =>
+      db.item.candidate
+        ? {
+            candidates: [db.item.name],
+            tables: [
+              {
+                database: db.item.name,
+                facts: db.source.tables.ok
+                  ? {
+                      ok: true,
+                      value: tablesWithoutIdentity(db.source.tables.value).map(
+                        (t): TableWithoutKey => ({
+                          schema: t.schema,
+                          name: t.name,
+                          identity: t.replicaIdentity,
+                          ...(t.root ? { root: t.root } : {}),
+                        }),
+                      ),
+                    }
+                  : db.source.tables,
+              },
+            ],
+          }
+        : undefined,
+    evaluate: evaluatePrimaryKeys,
+  },
 });

@@ -6,8 +6,8 @@
  * Failures are replication-only (`details.replicationOnly`): in auto mode the plan falls back to dump.
  */
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { listNames, queryRows, replicationCandidates, selectedDatabases } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { listNames, replicationCandidates } from './facts.js';
 
 export interface ReplicationSlotsFacts {
   readonly candidates: readonly string[];
@@ -91,47 +91,29 @@ export function evaluateReplicationSlots(facts: ReplicationSlotsFacts): CheckRes
 
 export const replicationSlotsCheck = defineCheck<ReplicationSlotsFacts>({
   id: 'replication-slots',
-  async collect(ctx, request) {
-    const candidates = replicationCandidates(request, await selectedDatabases(ctx, request));
-    const [sourceRows, targetRows] = await Promise.all([
-      queryRows<{ slots: number; used: number; ours: number; senders: number; used_senders: number }>(
-        ctx.source,
-        ctx.source.database,
-        request,
-        `SELECT current_setting('max_replication_slots')::int AS slots,
-                (SELECT count(*)::int FROM pg_catalog.pg_replication_slots) AS used,
-                (SELECT count(*)::int FROM pg_catalog.pg_replication_slots WHERE slot_name LIKE 'pg\\_migrate%') AS ours,
-                current_setting('max_wal_senders')::int AS senders,
-                (SELECT count(*)::int FROM pg_catalog.pg_stat_replication) AS used_senders`,
-      ),
-      queryRows<{ lrw: number; wp: number; slots: number; subs: number }>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        `SELECT current_setting('max_logical_replication_workers')::int AS lrw,
-                current_setting('max_worker_processes')::int AS wp,
-                current_setting('max_replication_slots')::int AS slots,
-                (SELECT count(*)::int FROM pg_catalog.pg_subscription WHERE subenabled AND subname NOT LIKE 'pg\\_migrate%') AS subs`,
-      ),
-    ]);
-    const s = sourceRows[0]!;
-    const t = targetRows[0]!;
-    return {
-      candidates,
-      source: {
-        maxReplicationSlots: s.slots,
-        usedSlots: s.used,
-        ourSlots: s.ours,
-        maxWalSenders: s.senders,
-        usedWalSenders: s.used_senders,
-      },
-      target: {
-        maxLogicalReplicationWorkers: t.lrw,
-        maxWorkerProcesses: t.wp,
-        maxReplicationSlots: t.slots,
-        otherSubscriptions: t.subs,
-      },
-    };
+  server: {
+    select: (facts, request) => {
+      const candidates = replicationCandidates(request, need(facts.selection).selected);
+      if (candidates.length === 0) {
+        return { candidates, source: NO_SOURCE, target: NO_TARGET };
+      }
+      const { walLevel: _walLevel, ...source } = need(facts.source.replication, 'the source');
+      return { candidates, source, target: need(facts.target.replication, 'the target') };
+    },
+    evaluate: evaluateReplicationSlots,
   },
-  evaluate: evaluateReplicationSlots,
 });
+
+const NO_SOURCE: ReplicationSlotsFacts['source'] = {
+  maxReplicationSlots: 0,
+  usedSlots: 0,
+  ourSlots: 0,
+  maxWalSenders: 0,
+  usedWalSenders: 0,
+};
+const NO_TARGET: ReplicationSlotsFacts['target'] = {
+  maxLogicalReplicationWorkers: 0,
+  maxWorkerProcesses: 0,
+  maxReplicationSlots: 0,
+  otherSubscriptions: 0,
+};

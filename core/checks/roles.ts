@@ -10,24 +10,12 @@
  */
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
-import { collectRoleScope, rolesInScope } from '../role-scope.js';
-import { defineCheck, result } from './check.js';
 import { isSystemRole } from '../steps/roles.js';
-import {
-  collectServerFacts,
-  listNames,
-  queryRows,
-  type ServerFacts,
-  selectedDatabases,
-  sessionOptions,
-} from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import type { SourceRole } from './collect.js';
+import { listNames, type ServerFacts } from './facts.js';
 
-export interface SourceRole {
-  readonly name: string;
-  readonly superuser: boolean;
-  readonly replication: boolean;
-  readonly bypassRls: boolean;
-}
+export type { SourceRole } from './collect.js';
 
 export interface RolesFacts {
   readonly sourceRoles: readonly SourceRole[];
@@ -169,40 +157,18 @@ export function evaluateRoles(
 
 export const rolesCheck = defineCheck<RolesFacts | undefined>({
   id: 'roles',
-  async collect(ctx, request) {
-    if (!request.roles) return undefined;
-    const [sourceRoles, sourceUser, targetRoles, targetUser] = await Promise.all([
-      queryRows<SourceRole>(
-        ctx.source,
-        ctx.source.database,
-        request,
-        'SELECT rolname AS name, rolsuper AS superuser, rolreplication AS replication, rolbypassrls AS "bypassRls" FROM pg_catalog.pg_roles ORDER BY 1',
-      ),
-      collectServerFacts(ctx.source, request),
-      queryRows<{ name: string }>(
-        ctx.target,
-        ctx.target.database,
-        request,
-        'SELECT rolname AS name FROM pg_catalog.pg_roles',
-      ),
-      collectServerFacts(ctx.target, request),
-    ]);
-    const needed =
-      request.roleScope === 'needed'
-        ? [
-            ...rolesInScope(
-              await collectRoleScope(ctx.source, await selectedDatabases(ctx, request), sessionOptions(request)),
-              'needed',
-            ).keys(),
-          ]
-        : undefined;
-    return {
-      sourceRoles,
-      sourceUser,
-      targetRoles: targetRoles.map((r) => r.name),
-      targetUser,
-      ...(needed ? { needed } : {}),
-    };
+  server: {
+    // Read on the server phase's sessions (core/checks/collect.ts), the role scope included (core/role-scope.ts).
+    select: (facts, request) => {
+      if (!request.roles || !facts.source.roles || !facts.target.roles) return undefined;
+      return {
+        sourceRoles: need(facts.source.roles, 'the source'),
+        sourceUser: need(facts.source.server, 'the source'),
+        targetRoles: need(facts.target.roles, 'the target'),
+        targetUser: need(facts.target.server, 'the target'),
+        ...(facts.source.roleScope ? { needed: need(facts.source.roleScope, 'the source') } : {}),
+      };
+    },
+    evaluate: evaluateRoles,
   },
-  evaluate: evaluateRoles,
 });

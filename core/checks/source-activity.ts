@@ -6,8 +6,8 @@
  * warnings (their locks can hold up the dump).
  */
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { listNames, queryRows, replicationCandidates, selectedDatabases } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { listNames, replicationCandidates } from './facts.js';
 
 /** A transaction older than this is reported. */
 export const LONG_TRANSACTION_SECONDS = 300;
@@ -86,33 +86,11 @@ export function evaluateSourceActivity(facts: SourceActivityFacts): CheckResult[
 
 export const sourceActivityCheck = defineCheck<SourceActivityFacts>({
   id: 'source-activity',
-  async collect(ctx, request) {
-    const candidates = replicationCandidates(request, await selectedDatabases(ctx, request));
-    const [prepared, running, hidden] = await Promise.all([
-      queryRows<{ gid: string; database: string; ageSeconds: number }>(
-        ctx.source,
-        ctx.source.database,
-        request,
-        'SELECT gid, database, extract(epoch FROM now() - prepared)::float8 AS "ageSeconds" FROM pg_catalog.pg_prepared_xacts ORDER BY prepared',
-      ),
-      queryRows<{ pid: number; database: string | null; user: string | null; ageSeconds: number }>(
-        ctx.source,
-        ctx.source.database,
-        request,
-        `SELECT pid, datname AS database, usename AS user, extract(epoch FROM now() - xact_start)::float8 AS "ageSeconds"
-           FROM pg_catalog.pg_stat_activity
-          WHERE xact_start IS NOT NULL AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'
-          ORDER BY xact_start`,
-      ),
-      queryRows<{ n: number }>(
-        ctx.source,
-        ctx.source.database,
-        request,
-        `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity
-          WHERE datname IS NOT NULL AND usename IS NOT NULL AND query = '<insufficient privilege>'`,
-      ),
-    ]);
-    return { candidates, prepared, running, hidden: hidden[0]?.n ?? 0 };
+  server: {
+    select: (facts, request) => ({
+      candidates: replicationCandidates(request, need(facts.selection).selected),
+      ...need(facts.source.activity, 'the source'),
+    }),
+    evaluate: evaluateSourceActivity,
   },
-  evaluate: evaluateSourceActivity,
 });

@@ -3,16 +3,17 @@
  * (after the table filters) and how the run handles them (dump: copied with the data; replication: copied again at
  * cutover). Fails when the source user may not read some of them: the copy would fail.
  */
+import { dataTables, plainTableName, type TableName } from '../catalog.js';
 import type { CheckResult } from '../report.js';
 import type { Request } from '../request.js';
 import { defineCheck, result } from './check.js';
-import { listNames, type PerDatabase, perDatabase, selectedDatabases, tableName, USER_RELATION_SQL } from './facts.js';
-import { filterTables, type TableFilterOptions } from './primary-keys.js';
+import { listNames, type PerDatabase } from './facts.js';
+import { filterTablesFor, type TableFilterOptions } from './primary-keys.js';
 
-export interface UnloggedTable {
-  readonly schema: string;
-  readonly table: string;
+export interface UnloggedTable extends TableName {
   readonly readable: boolean;
+  /** For a partition: its top-level partitioned table. */
+  readonly root?: TableName;
 }
 
 export interface UnloggedTablesFacts {
@@ -30,9 +31,9 @@ export function evaluateUnloggedTables(
         remedy: 'GRANT CONNECT on the database to the source user so the check can run',
       });
     }
-    const tables = filterTables(found.value, request, database);
-    const names = tables.map((t) => tableName(t.schema, t.table));
-    const unreadable = tables.filter((t) => !t.readable).map((t) => tableName(t.schema, t.table));
+    const tables = filterTablesFor(found.value, request, database);
+    const names = tables.map(plainTableName);
+    const unreadable = tables.filter((t) => !t.readable).map(plainTableName);
     const details = { tables: names };
     if (tables.length === 0)
       return result('unlogged-tables', 'pass', `"${database}" has no unlogged tables`, { database });
@@ -70,21 +71,31 @@ export function evaluateUnloggedTables(
   });
 }
 
-export const unloggedTablesCheck = defineCheck<UnloggedTablesFacts>({
+export const unloggedTablesCheck = defineCheck<never, UnloggedTablesFacts>({
   id: 'unlogged-tables',
-  async collect(ctx, request) {
-    const databases = await selectedDatabases(ctx, request);
-    return {
-      databases: await perDatabase(ctx.source, databases, request, async (client) => {
-        const { rows } = await client.query<UnloggedTable>(
-          `SELECT n.nspname AS schema, c.relname AS table, pg_catalog.has_table_privilege(c.oid, 'SELECT') AS readable
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'u' AND ${USER_RELATION_SQL}
-            ORDER BY 1, 2`,
-        );
-        return rows;
-      }),
-    };
+  database: {
+    select: (db) => ({
+      databases: [
+        {
+          database: db.item.name,
+          facts: db.source.tables.ok
+            ? {
+                ok: true,
+                value: dataTables(db.source.tables.value)
+                  .filter((t) => t.unlogged)
+                  .map(
+                    (t): UnloggedTable => ({
+                      schema: t.schema,
+                      name: t.name,
+                      readable: t.readable,
+                      ...(t.root ? { root: t.root } : {}),
+                    }),
+                  ),
+              }
+            : db.source.tables,
+        },
+      ],
+    }),
+    evaluate: evaluateUnloggedTables,
   },
-  evaluate: evaluateUnloggedTables,
 });

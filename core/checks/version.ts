@@ -2,24 +2,13 @@
  * `version`: the target's major is at least the source's, and pg_dump / pg_restore that can dump the source are
  * installed (see core/pgtools-locate.ts); the report names the binaries and their version.
  */
-import { findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
+import type { PgTools } from '../pgtools-locate.js';
 import type { CheckResult } from '../report.js';
-import { defineCheck, result } from './check.js';
-import { collectServerFacts, majorOf } from './facts.js';
+import { defineCheck, need, result } from './check.js';
+import { TASK_PG_MAJOR_ENV } from './collect.js';
+import { majorOf } from './facts.js';
 
-/**
- * On AWS the check runs in a Lambda, but pg_dump runs in the Fargate task: the deployment sets this variable on the
- * PreChecks Lambda to the major version of the task image's client tools (tasks/Dockerfile `PG_MAJOR`), and the check
- * uses it instead of looking for local binaries.
- */
-export const TASK_PG_MAJOR_ENV = 'PG_MIGRATE_TASK_PG_MAJOR';
-
-function taskToolsMajor(): number | undefined {
-  const text = process.env[TASK_PG_MAJOR_ENV];
-  if (text === undefined || text.trim() === '') return undefined;
-  const major = Number(text.trim().split('.')[0]);
-  return Number.isInteger(major) && major >= 10 ? major : undefined;
-}
+export { TASK_PG_MAJOR_ENV } from './collect.js';
 
 export interface VersionFacts {
   readonly source: { readonly versionNum: number; readonly version: string };
@@ -90,37 +79,18 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
 
 export const versionCheck = defineCheck<VersionFacts>({
   id: 'version',
-  async collect(ctx, request) {
-    const [source, target] = await Promise.all([
-      collectServerFacts(ctx.source, request),
-      collectServerFacts(ctx.target, request),
-    ]);
-    const sourceMajor = majorOf(source.versionNum);
-    const task = taskToolsMajor();
-    if (task !== undefined) {
+  server: {
+    select: (facts) => {
+      const source = need(facts.source.server, 'the source');
+      const target = need(facts.target.server, 'the target');
+      const tools = need(facts.tools);
       return {
         source: { versionNum: source.versionNum, version: source.version },
         target: { versionNum: target.versionNum, version: target.version },
-        ...(task >= sourceMajor
-          ? { tools: { dir: 'task image', version: String(task), major: task, inTaskImage: true } }
-          : {}),
-        searched: `${TASK_PG_MAJOR_ENV}=${task} (the Fargate task image)`,
+        ...(tools.tools ? { tools: tools.tools } : {}),
+        searched: tools.searched,
       };
-    }
-    const tools = await findPgTools(sourceMajor);
-    const path = pgToolsSearchPath();
-    const searched = [
-      ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),
-      '/usr/lib/postgresql/*/bin',
-      'PATH',
-      ...(path.skipped.length > 0 ? [`not searched: ${path.skipped.join(', ')}`] : []),
-    ].join(', ');
-    return {
-      source: { versionNum: source.versionNum, version: source.version },
-      target: { versionNum: target.versionNum, version: target.version },
-      ...(tools ? { tools } : {}),
-      searched,
-    };
+    },
+    evaluate: evaluateVersion,
   },
-  evaluate: evaluateVersion,
 });

@@ -12,10 +12,10 @@
  * `_pg_migrate.copy_progress`: a re-run skips completed tables and recopies partially copied ones from empty.
  */
 import type pg from 'pg';
+import { filterTables, partitionRootSql, type TableFilters, type TableName, USER_RELATION_SQL } from '../catalog.js';
 import { connect, qualifiedName, quoteIdent, serverMajor } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify } from '../errors.js';
-import type { TableFilter } from '../request.js';
 import { pipeCopy } from './copy-stream.js';
 import { copiedChunks, ensureProgress } from './progress.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
@@ -36,33 +36,18 @@ export interface TableRef {
   readonly columns: readonly string[];
   /** False when a column's binary form is database-specific (text COPY is used then). */
   readonly binarySafe: boolean;
+  /** For a partition: its top-level partitioned table (filters naming the root apply to it). */
+  readonly root?: TableName;
 }
 
-export interface TableFilters {
-  readonly withTables?: readonly TableFilter[];
-  readonly skipTables?: readonly TableFilter[];
-}
+export type { TableFilters } from '../catalog.js';
+/** Applies `withTables` / `skipTables`: core/catalog.ts `filterTables`, the one definition checks and steps share. */
+export { filterTables };
 
 /** `schema.table` as people read it (and as the report names tables). */
 export function tableName(t: Pick<TableRef, 'schema' | 'name'>): string {
   const part = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : quoteIdent(s));
   return `${part(t.schema)}.${part(t.name)}`;
-}
-
-function matches(t: Pick<TableRef, 'schema' | 'name'>, f: TableFilter): boolean {
-  return f.schema === t.schema && f.table === t.name;
-}
-
-/** Applies `withTables` / `skipTables` (already narrowed to this database). */
-export function filterTables<T extends Pick<TableRef, 'schema' | 'name'>>(
-  tables: readonly T[],
-  filters: TableFilters,
-): T[] {
-  const withTables = filters.withTables ?? [];
-  const skipTables = filters.skipTables ?? [];
-  return tables.filter(
-    (t) => (withTables.length === 0 || withTables.some((f) => matches(t, f))) && !skipTables.some((f) => matches(t, f)),
-  );
 }
 
 /**
@@ -93,6 +78,8 @@ async function queryTables(client: pg.Client): Promise<TableRef[]> {
     haspk: boolean;
     columns: string[] | null;
     unsafe: boolean;
+    root_schema: string | null;
+    root_name: string | null;
   }>(`
     SELECT n.nspname AS schema, c.relname AS name, pg_catalog.pg_table_size(c.oid) AS bytes,
            c.reltuples::float8 AS rows, c.relpersistence, c.relispartition,
@@ -107,14 +94,14 @@ async function queryTables(client: pg.Client): Promise<TableRef[]> {
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                 AND (t.typtype IN ('c', 'd') OR (t.oid >= 16384 AND t.typtype <> 'e')
                      OR (e.oid IS NOT NULL AND (e.oid >= 16384 OR e.typtype IN ('c', 'd', 'e', 'r', 'm'))))
-           ) AS unsafe
+           ) AS unsafe,
+           rn.nspname AS root_schema, r.relname AS root_name
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'r'
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-       AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                        WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      LEFT JOIN pg_catalog.pg_class r
+        ON c.relispartition AND r.oid = ${partitionRootSql('c.oid')}
+      LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+     WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u') AND ${USER_RELATION_SQL}
      ORDER BY pg_catalog.pg_table_size(c.oid) DESC, n.nspname, c.relname`);
   return rows.map((r) => ({
     schema: r.schema,
@@ -125,6 +112,7 @@ async function queryTables(client: pg.Client): Promise<TableRef[]> {
     hasPk: r.haspk,
     columns: r.columns ?? [],
     binarySafe: !r.unsafe,
+    ...(r.root_schema !== null && r.root_name !== null ? { root: { schema: r.root_schema, name: r.root_name } } : {}),
   }));
 }
 

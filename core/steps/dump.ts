@@ -4,6 +4,7 @@
  * large objects → ANALYZE → verify. Resumable: an interrupted run leaves `_pg_migrate` progress in the target
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
+import { readTargetContent } from '../catalog.js';
 import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
@@ -38,18 +39,20 @@ export async function locateTools(ctx: RunContext): Promise<PgTools> {
   return tools;
 }
 
-/** Whether the target database holds objects besides pg-migrate's own progress record. */
+/**
+ * Whether the target database holds user objects besides pg-migrate's own progress record (core/catalog.ts: the
+ * definition the target-databases check uses, extension members left out).
+ */
 async function hasUserObjects(ctx: RunContext, database: string): Promise<boolean> {
-  return withClient(ctx.target, database, async (client) => {
-    const { rows } = await client.query(`
-      SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      UNION ALL SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      UNION ALL SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate') AND n.nspname NOT LIKE 'pg\\_%'
-      LIMIT 1`);
-    return rows.length > 0;
+  return withClient(ctx.target, database, async (client) => (await readTargetContent(client)).objects > 0);
+}
+
+/** Whether the source database holds no user objects and no large objects (core/catalog.ts, as for a target). */
+async function sourceIsEmpty(ctx: RunContext, database: string): Promise<boolean> {
+  return withClient(ctx.source, database, async (client) => {
+    if ((await readTargetContent(client)).objects > 0) return false;
+    const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
+    return rows.length === 0;
   });
 }
 
@@ -96,6 +99,26 @@ export async function migrateByDump(
     const tools = await locateTools(ctx);
     phase('database');
     await ensureTargetDatabase(ctx, name, warnings);
+    // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
+    // progress record — so a target database the user may not create objects in (e.g. the provider's `postgres`)
+    // is fine, as the target-databases check predicts. A database this run created still gets its owner.
+    if (await sourceIsEmpty(ctx, name)) {
+      ctx.logger.info('the source database holds no user objects: nothing to migrate', { database: name });
+      await handOverDatabase(ctx, name, warnings);
+      return {
+        name,
+        method: 'dump',
+        status: 'done',
+        tables: 0,
+        rows: 0,
+        bytes: 0,
+        durationMs: Date.now() - started,
+        lagBytes: 0,
+        message: 'nothing to migrate: the source database holds no user objects',
+        verification: [],
+        warnings: warnings.list(),
+      };
+    }
     const steps = await completedSteps(ctx.target, name);
     warnings.addAll(await savedWarnings(ctx.target, name));
     if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });

@@ -11,7 +11,9 @@
  * so tables copied before the interruption reflect the earlier snapshot.
  */
 import type pg from 'pg';
+import { readTargetContent } from '../catalog.js';
 import { type ConnectionSpec, withClient } from '../connection.js';
+import { BlockedError } from '../errors.js';
 import { isWarningKind, type Warning } from '../warnings.js';
 
 export const PROGRESS_SCHEMA = '_pg_migrate';
@@ -70,6 +72,37 @@ export async function copiedChunks(client: pg.Client): Promise<ChunkProgress[]> 
     'SELECT schema_name AS schema, table_name AS table, chunk, chunks, rows::float8 AS rows, bytes::float8 AS bytes FROM _pg_migrate.copy_progress',
   );
   return rows;
+}
+
+/**
+ * Marks `database` on the target as pg-migrate's: created by this run, or empty (core/catalog.ts
+ * `readTargetContent`) when adopted. Only a marked database may have its tables emptied by the replication set-up.
+ * Throws {@link BlockedError} (nothing written) when the database holds user objects that no pg-migrate run marked.
+ */
+export async function markDatabase(target: ConnectionSpec, database: string): Promise<void> {
+  await withClient(target, database, async (client) => {
+    const content = await readTargetContent(client);
+    if (content.marked || content.subscriptions) return;
+    if (content.objects > 0) {
+      throw new BlockedError(
+        `target database ${JSON.stringify(database)} holds user objects that pg-migrate did not create ` +
+          `(${content.objects}, e.g. ${content.sample.slice(0, 5).join(', ')}): nothing is written to it. Migrate into ` +
+          'an empty or new database, or leave this one out with --exclude-dbs.',
+      );
+    }
+  });
+  await ensureProgress(target, database);
+  await markStep(target, database, 'marked');
+}
+
+/** Throws {@link BlockedError} unless pg-migrate marked `database` on the target ({@link markDatabase}). */
+export async function assertMarked(client: pg.Client, database: string): Promise<void> {
+  const content = await readTargetContent(client);
+  if (!content.marked && !content.subscriptions) {
+    throw new BlockedError(
+      `target database ${JSON.stringify(database)} was not created or marked by pg-migrate: its tables are left untouched`,
+    );
+  }
 }
 
 /** Records warnings (idempotent). */

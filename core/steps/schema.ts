@@ -396,7 +396,37 @@ export async function restorePreData(
   warnings: WarningList,
 ): Promise<void> {
   ctx.progress({ kind: 'phase', database, phase: 'pre-data' });
-  await dumpAndRestore(ctx, database, 'pre-data', options, warnings);
+  await dumpAndRestore(
+    ctx,
+    database,
+    'pre-data',
+    { ...options, filter: (toc: string) => filterExistingSchemas(ctx, database, toc) },
+    warnings,
+  );
+}
+
+/**
+ * Comments out of a pre-data TOC list the SCHEMA entries of schemas the target database has already: those an
+ * extension was installed in beforehand (e.g. `aiven_extras`, which the provider or the user creates, and which
+ * core/catalog.ts does not count against emptiness) — their `CREATE EXTENSION IF NOT EXISTS` entry stays.
+ */
+export async function filterExistingSchemas(ctx: RunContext, database: string, toc: string): Promise<string> {
+  const existing = await withClient(ctx.target, database, async (client) => {
+    const { rows } = await client.query<{ name: string }>('SELECT nspname AS name FROM pg_catalog.pg_namespace');
+    return new Set(rows.map((r) => r.name));
+  });
+  return commentOutExistingSchemas(toc, existing);
+}
+
+/** Pure: comments out (`;`) the `SCHEMA - <name> <owner>` lines of a TOC list whose schema is in `existing`. */
+export function commentOutExistingSchemas(toc: string, existing: ReadonlySet<string>): string {
+  return toc
+    .split('\n')
+    .map((line) => {
+      const m = /^\d+; \d+ \d+ SCHEMA - (.*) \S+$/.exec(line);
+      return m && existing.has(m[1]!) ? `;${line}` : line;
+    })
+    .join('\n');
 }
 
 /**

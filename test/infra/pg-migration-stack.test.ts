@@ -14,11 +14,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_IDS } from '../../core/checks/ids.js';
 import { createApp } from '../../infra/app.js';
 import { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
-import { FUNCTION_NAMES, preCheckStateName, STATE_NAMES as S } from '../../infra/state-names.js';
+import { FUNCTION_NAMES, STATE_NAMES as S } from '../../infra/state-names.js';
 import { FUNCTION_IDS } from '../../infra/workflow-resources.js';
 import {
   ASL_ARTEFACT_PATH,
@@ -130,22 +129,45 @@ describe('the state machine definition', () => {
     expect(deployed).toEqual(JSON.parse(readFileSync(ASL_ARTEFACT_PATH, 'utf8')));
   });
 
-  it('runs the pre-checks as a Parallel with one Lambda branch per check id', () => {
-    const preChecks = state(S.preChecks);
-    expect(preChecks.Type).toBe('Parallel');
-    expect(preChecks.ResultPath).toBe('$.checks');
-    const branches = preChecks.Branches as AslDefinition[];
-    expect(branches.map((b) => b.StartAt)).toEqual(CHECK_IDS.map(preCheckStateName));
+  it('runs the pre-checks as one server-level Lambda, then a Map over the databases within the session budget, then Plan', () => {
     const precheckFunction = logicalIdOf('AWS::Lambda::Function', 'PreCheckFunction');
-    for (const [index, id] of CHECK_IDS.entries()) {
-      const branchState = branches[index]?.States[preCheckStateName(id)];
-      expect(branchState).toMatchObject({
-        Type: 'Task',
-        Resource: `arn:aws:lambda:us-east-1:123456789012:function:${precheckFunction}`,
-        Parameters: { check: id, 'request.$': '$.request' },
-        End: true,
-      });
-    }
+    const resource = `arn:aws:lambda:us-east-1:123456789012:function:${precheckFunction}`;
+    expect(state(S.serverChecks)).toMatchObject({
+      Type: 'Task',
+      Resource: resource,
+      Parameters: { phase: 'server', 'request.$': '$.request' },
+      ResultPath: '$.serverChecks',
+      Next: S.databaseChecks,
+    });
+    expect(state(S.databaseChecks)).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.serverChecks.databases',
+      MaxConcurrencyPath: '$.serverChecks.concurrency',
+      ItemSelector: {
+        phase: 'database',
+        'request.$': '$.request',
+        'database.$': '$$.Map.Item.Value',
+        'shared.$': '$.serverChecks.shared',
+      },
+      ResultPath: '$.serverChecks.databaseResults',
+      Next: S.plan,
+    });
+    expect(state(S.databaseCheck)).toMatchObject({
+      Type: 'Task',
+      Resource: resource,
+      Parameters: { phase: 'database', 'request.$': '$.request', 'database.$': '$.database', 'shared.$': '$.shared' },
+      End: true,
+    });
+    expect(state(S.plan)).toMatchObject({
+      Parameters: {
+        'serverChecks.$': '$.serverChecks.results',
+        'databaseChecks.$': '$.serverChecks.databaseResults',
+      },
+      ResultPath: '$.plan',
+      Next: S.forgetCheckFacts,
+    });
+    // The pre-checks' facts leave the state once the plan holds the merged results.
+    expect(state(S.forgetCheckFacts)).toMatchObject({ Type: 'Pass', Result: {}, ResultPath: '$.serverChecks' });
   });
 
   it('runs each database as a Fargate task that waits for its task token, with HeartbeatSeconds and TimeoutSeconds', () => {
@@ -227,7 +249,7 @@ describe('the state machine definition', () => {
 
   it('retries Lambda throttling and service errors with backoff and jitter on every Lambda state', () => {
     const lambdaStates = [...statesOf(asl)].filter(([, s]) => String(s.Resource).includes(':lambda:'));
-    expect(lambdaStates.length).toBeGreaterThan(CHECK_IDS.length);
+    expect(lambdaStates.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
     for (const [name, lambdaState] of lambdaStates) {
       const retry = (lambdaState.Retry as Record<string, unknown>[]).find((r) =>
         (r.ErrorEquals as string[]).includes('Lambda.TooManyRequestsException'),
@@ -247,7 +269,8 @@ describe('the state machine definition', () => {
     expect(topLevel.map(([name]) => name).sort()).toEqual(
       [
         S.resolveRequest,
-        S.preChecks,
+        S.serverChecks,
+        S.databaseChecks,
         S.plan,
         S.roles,
         S.migrateDatabases,
@@ -778,7 +801,9 @@ describe('the construct props', () => {
       scope.resolve((workflow.stateMachine.node.defaultChild as CfnStateMachine).definitionString),
     );
     expect(definition).toContain('\\"MaxConcurrency\\":3');
-    expect(definition).not.toContain('MaxConcurrencyPath');
+    expect(definition).not.toContain('$.request.maxConcurrency');
+    // The pre-checks' database Map follows the session budget the server checks computed, whatever the prop.
+    expect(definition).toContain('\\"MaxConcurrencyPath\\":\\"$.serverChecks.concurrency\\"');
   });
 
   it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {

@@ -6,14 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_IDS } from '../../core/checks/ids.js';
 import { ASL_ARTEFACT_PATH, type AslDefinition } from '../../scripts/build-asl.js';
-import {
-  PRE_CHECK_STATE_NAMES,
-  preCheckStateName,
-  RUN_FAILED_ERROR,
-  STATE_NAMES as S,
-} from '../../infra/state-names.js';
+import { RUN_FAILED_ERROR, STATE_NAMES as S } from '../../infra/state-names.js';
 import { installPolyfills } from '../../cli/local/polyfill.js';
 import { handler as reportHandler } from '../../lambdas/report.js';
 
@@ -90,9 +84,18 @@ async function run(input: Obj, handlers: Record<string, Handler>, machineAsl = a
   const defaults: Record<string, Handler> = {
     // The state machine passes `{ input, run }`: the raw execution input and the run.
     [S.resolveRequest]: (i) => ({ ...baseRequest, ...(i.input as Obj) }),
-    ...Object.fromEntries(
-      CHECK_IDS.map((id) => [preCheckStateName(id), (i: Obj) => [{ id: i.check as string, status: 'pass' }]]),
-    ),
+    [S.serverChecks]: () => ({
+      results: [{ id: 'connection-source', status: 'pass', message: '', remedy: '' }],
+      databases: [
+        { name: 'shop', targetExists: false, candidate: true, owner: 'app', compact: false },
+        { name: 'crm', targetExists: true, candidate: true, owner: 'app', compact: false },
+      ],
+      shared: { source: {}, target: {} },
+      concurrency: 2,
+    }),
+    [S.databaseCheck]: (i: Obj) => [
+      { id: 'languages', status: 'pass', database: (i.database as { name: string }).name, message: '', remedy: '' },
+    ],
     // The real Report function: it is pure.
     [S.report]: (i) => reportHandler(i) as unknown as Promise<Json>,
   };
@@ -146,18 +149,30 @@ const twoDatabases = {
 };
 
 describe('the state machine on the local interpreter', () => {
-  it('runs every pre-check in parallel and stops after the plan for check', async () => {
+  it('runs the server checks once, the database checks once per database, and stops after the plan for check', async () => {
     const { result, calls, inputs } = await run(
       { action: 'check' },
       { [S.plan]: () => ({ blocked: false, blockers: [], checks: [], databases: [] }) },
     );
     expect(result).toMatchObject({ ok: true, action: 'check' });
-    for (const name of PRE_CHECK_STATE_NAMES) expect(calls).toContain(name);
-    expect(inputs.get(preCheckStateName('extensions'))).toMatchObject({
-      check: 'extensions',
+    expect(calls.filter((c) => c === S.serverChecks)).toHaveLength(1);
+    expect(calls.filter((c) => c === S.databaseCheck)).toHaveLength(2);
+    expect(inputs.get(S.serverChecks)).toMatchObject({ phase: 'server', request: { action: 'check' } });
+    const databaseInput = inputs.get(S.databaseCheck);
+    expect(databaseInput).toMatchObject({
+      phase: 'database',
       request: { action: 'check' },
+      database: { candidate: true },
+      shared: { source: {}, target: {} },
     });
-    expect((inputs.get(S.plan)?.checks as Json[]).length).toBe(CHECK_IDS.length);
+    expect(['shop', 'crm']).toContain((databaseInput?.database as Obj).name);
+    expect(inputs.get(S.plan)).toMatchObject({
+      serverChecks: [{ id: 'connection-source', status: 'pass' }],
+      databaseChecks: [
+        [{ id: 'languages', status: 'pass', database: 'shop' }],
+        [{ id: 'languages', status: 'pass', database: 'crm' }],
+      ],
+    });
     expect(calls).not.toContain(S.roles);
     expect(calls).not.toContain(S.migrateDatabase);
   });
@@ -425,7 +440,8 @@ const discovered = { [S.discover]: () => ({ databases: [{ name: 'shop', method: 
 /** Per state outside the Maps: a run that reaches it, and the handlers (the failing one included). */
 const injections: Record<string, { input: Obj; handlers: Record<string, Handler> }> = {
   [S.resolveRequest]: { input: { action: 'migrate' }, handlers: {} },
-  [S.preChecks]: { input: { action: 'check' }, handlers: {} },
+  [S.serverChecks]: { input: { action: 'check' }, handlers: {} },
+  [S.databaseChecks]: { input: { action: 'check' }, handlers: {} },
   [S.plan]: { input: { action: 'check' }, handlers: {} },
   [S.roles]: { input: { action: 'migrate' }, handlers: { ...twoDatabases } },
   [S.migrateDatabases]: { input: { action: 'migrate', roles: false }, handlers: { ...twoDatabases } },
@@ -438,7 +454,7 @@ const injections: Record<string, { input: Obj; handlers: Record<string, Handler>
 
 /** The Task state to throw in, to make `state` fail (a Parallel through a branch, a Map through its task). */
 function failingTask(state: string): string {
-  if (state === S.preChecks) return preCheckStateName('version');
+  if (state === S.databaseChecks) return S.databaseCheck;
   return state;
 }
 

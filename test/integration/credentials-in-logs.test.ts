@@ -4,7 +4,7 @@
  * that log every statement: nothing secret reaches the target's server log.
  */
 import { describe, expect, it } from 'vitest';
-import { credentialExposureCheck } from '../../core/checks/credential-exposure.js';
+import { runCheck } from '../../core/checks/index.js';
 import { parseConnectionString } from '../../core/connection.js';
 import { abortReplication, migrateByReplication } from '../../core/steps/replication/index.js';
 import { migrateRoles } from '../../core/steps/roles.js';
@@ -100,13 +100,13 @@ describe('credentials kept out of the target server log', () => {
   it('warns before the run, naming the setting and the remedy, where the target user may not turn statement logging off', async () => {
     await target().query("CREATE ROLE plain_migrator LOGIN CREATEROLE PASSWORD 'plain-migrator-pw'");
     const request = replicationRequest(source(), target());
-    const asSuperuser = await credentialExposureCheck.run(runContext(source(), target()), request);
+    const asSuperuser = await runCheck('credential-exposure', request, runContext(source(), target()));
     expect(asSuperuser.map((r) => r.status)).toEqual(['pass']);
     const plain = {
       ...runContext(source(), target()),
       target: parseConnectionString(target().uri('postgres', 'plain_migrator', 'plain-migrator-pw'), 'target'),
     };
-    const [warning, ...rest] = await credentialExposureCheck.run(plain, request);
+    const [warning, ...rest] = await runCheck('credential-exposure', request, plain);
     expect(rest).toEqual([]);
     expect(warning?.status).toBe('warn');
     expect(warning?.message).toMatch(/"plain_migrator" may not turn that off/);
@@ -118,6 +118,6 @@ describe('credentials kept out of the target server log', () => {
       ...runContext(source(), ddlTarget()),
       target: parseConnectionString(ddlTarget().uri('postgres', 'ddl_migrator', 'ddl-migrator-pw'), 'target'),
     };
-    expect((await credentialExposureCheck.run(ddl, request)).map((r) => r.status)).toEqual(['pass']);
+    expect((await runCheck('credential-exposure', request, ddl)).map((r) => r.status)).toEqual(['pass']);
   });
 });

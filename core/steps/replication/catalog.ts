@@ -3,6 +3,7 @@
  * state of a database's subscription and slot.
  */
 import type pg from 'pg';
+import { filterTables, readDatabaseAccess, readUserTables } from '../../catalog.js';
 import type { PlannedDatabase } from '../../plan.js';
 import { type Request, tableFiltersFor } from '../../request.js';
 import type { ReplicationNames } from './names.js';
@@ -17,21 +18,56 @@ export interface ServerPowers {
    * as the role goes, open replication connections.
    */
   readonly replication: boolean;
-  /** The aiven_extras extension is installed in the connected database. */
+  /**
+   * aiven_extras is installed in the connected database and the user may use it (USAGE on its schema, EXECUTE on
+   * its functions: core/catalog.ts `readDatabaseAccess`, what the replication-preconditions check predicts).
+   */
   readonly aivenExtras: boolean;
+  /** aiven_extras is installed (usable or not). */
+  readonly aivenExtrasInstalled: boolean;
+  /** aiven_extras could be created here by this user: available, on pgextwlist's allow-list, not installed. */
+  readonly aivenExtrasInstallable: boolean;
+  /** May create subscriptions natively without superuser: pg_create_subscription (16+) and CREATE on the database. */
+  readonly nativeSubscription: boolean;
 }
 
 export async function readPowers(client: pg.Client): Promise<ServerPowers> {
-  const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; aiven: boolean }>(
+  const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; installable: boolean; sub: boolean }>(
     `SELECT current_setting('server_version_num')::int AS v, r.rolsuper AS su, r.rolsuper OR r.rolreplication OR EXISTS (
               SELECT 1 FROM pg_catalog.pg_roles g
                WHERE g.rolname = 'rds_replication' AND pg_catalog.pg_has_role(r.oid, g.oid, 'member')) AS repl,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras') AS aiven
+            NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras')
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'aiven_extras')
+              AND 'aiven_extras' = ANY (pg_catalog.string_to_array(pg_catalog.replace(
+                    coalesce(current_setting('extwlist.extensions', true), ''), ' ', ''), ',')) AS installable,
+            current_setting('server_version_num')::int >= 160000
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles g
+                           WHERE g.rolname = 'pg_create_subscription' AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE'))
+              AND pg_catalog.has_database_privilege(current_database(), 'CREATE') AS sub
        FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
   );
   const row = rows[0];
   if (!row) throw new Error('cannot read the current role');
-  return { versionNum: row.v, superuser: row.su, replication: row.repl, aivenExtras: row.aiven };
+  const access = await readDatabaseAccess(client);
+  return {
+    versionNum: row.v,
+    superuser: row.su,
+    replication: row.repl,
+    aivenExtras: access.aivenExtrasUsable,
+    aivenExtrasInstalled: access.aivenExtrasInstalled,
+    aivenExtrasInstallable: row.installable,
+    nativeSubscription: row.su || row.sub,
+  };
+}
+
+/**
+ * Creates aiven_extras in the connected database through the allow-list when the user needs it and may
+ * (`aivenExtrasInstallable`), as aiven-db-migrate does; returns the powers read again.
+ */
+export async function ensureAivenExtras(client: pg.Client, powers: ServerPowers): Promise<ServerPowers> {
+  if (powers.superuser || powers.aivenExtras || !powers.aivenExtrasInstallable) return powers;
+  await client.query('CREATE EXTENSION IF NOT EXISTS aiven_extras');
+  return readPowers(client);
 }
 
 /** A user table of the source, with what replication needs to know about it. */
@@ -42,62 +78,27 @@ export interface SourceTable extends TableName {
   readonly root?: TableName;
   /** UNLOGGED tables cannot be published: copied at set-up and re-copied at cutover. */
   readonly unlogged: boolean;
+  /** The source user has the owner's privileges (it may add the table to its publication natively). */
+  readonly owned: boolean;
   /** UPDATE / DELETE can be published as it is (primary key, usable replica identity index, or FULL). */
   readonly identityOk: boolean;
 }
 
-/** SQL expression: the top-level partitioned table of the partition `oid` (works on 10+, before pg_partition_root). */
-const PARTITION_ROOT_SQL = (oid: string) => `(WITH RECURSIVE up AS (
-    SELECT i.inhparent AS parent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = ${oid}
-    UNION ALL SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.parent)
-  SELECT up.parent FROM up JOIN pg_catalog.pg_class k ON k.oid = up.parent WHERE k.relkind = 'p' AND NOT k.relispartition LIMIT 1)`;
-
 /**
- * The tables of the database that the request selects (filters applied to a table's own name, or for a partition to
- * its root's), partitions included with their root.
+ * The tables of the database that the request selects (core/catalog.ts `readUserTables` and `filterTables`: the
+ * filters applied to a table's own name, or for a partition to its root's), partitions included with their root.
  */
 export async function selectedTables(client: pg.Client, request: Request, database: string): Promise<SourceTable[]> {
-  const { rows } = await client.query<{
-    schema: string;
-    name: string;
-    kind: SourceTable['kind'];
-    root_schema: string | null;
-    root_name: string | null;
-    unlogged: boolean;
-    identity_ok: boolean;
-  }>(
-    `SELECT n.nspname AS schema, c.relname AS name,
-            CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'p' THEN 'partitioned' ELSE 'table' END AS kind,
-            rn.nspname AS root_schema, r.relname AS root_name, c.relpersistence = 'u' AS unlogged,
-            CASE c.relreplident
-              WHEN 'f' THEN true
-              WHEN 'n' THEN false
-              WHEN 'i' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)
-              ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
-            END AS identity_ok
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN pg_catalog.pg_class r ON c.relispartition AND r.oid = ${PARTITION_ROOT_SQL('c.oid')}
-       LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND c.relpersistence IN ('p', 'u')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-        AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
-      ORDER BY 1, 2`,
-  );
-  const { withTables, skipTables } = tableFiltersFor(request, database);
-  const matches = (list: readonly { schema: string; table: string }[], t: TableName) =>
-    list.some((f) => f.schema === t.schema && f.table === t.name);
-  const tables: SourceTable[] = rows.map((t) => ({
+  const tables = filterTables(await readUserTables(client), tableFiltersFor(request, database));
+  return tables.map((t) => ({
     schema: t.schema,
     name: t.name,
     kind: t.kind,
-    ...(t.root_schema !== null && t.root_name !== null ? { root: { schema: t.root_schema, name: t.root_name } } : {}),
+    ...(t.root ? { root: t.root } : {}),
     unlogged: t.unlogged,
-    identityOk: t.identity_ok,
+    owned: t.owned,
+    identityOk: t.identityOk,
   }));
-  const selected = (t: TableName) => (withTables.length === 0 || matches(withTables, t)) && !matches(skipTables, t);
-  return tables.filter((t) => selected(t.root ?? t));
 }
 
 /**

@@ -12,6 +12,7 @@ import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
 import { type Warning, WarningList } from '../../warnings.js';
+import { assertMarked, dropProgress } from '../progress.js';
 import { selectedTables } from './catalog.js';
 import { replicationNames } from './names.js';
 import { dropReplicationObjects, readNote } from './objects.js';
@@ -140,6 +141,7 @@ export async function cutoverDatabase(
     if (unlogged.length > 0) {
       const target = await connect(ctx.target, db);
       try {
+        await assertMarked(target, db);
         await target.query(`TRUNCATE ${unlogged.map((t) => qualifiedName(t.schema, t.name)).join(', ')}`);
       } finally {
         await target.end().catch(() => {});
@@ -182,6 +184,8 @@ export async function cutoverDatabase(
     if (outcome.problems.length > 0) {
       throw new PermanentError(`cutover could not remove replication objects: ${outcome.problems.join('; ')}`);
     }
+    // The database is the user's now: pg-migrate's mark goes (a failed verification or drop keeps it for a re-run).
+    await dropProgress(ctx.target, db);
     const reverted =
       outcome.reverted.length > 0 ? `; REPLICA IDENTITY reverted on ${outcome.reverted.length} table(s)` : '';
     return {

@@ -45,8 +45,12 @@ async function dropSubscription(
 ): Promise<number | undefined> {
   if (!(await databaseExists(ctx.target, database))) return undefined;
   return withClient(ctx.target, database, async (client) => {
+    // A subscription the user owns (or any, as superuser) is dropped natively; one aiven_extras created belongs to
+    // the extension's superuser and is dropped through it.
     const { rows } = await client.query<{ oid: number; su: boolean; aiven: boolean }>(
-      `SELECT s.oid::int AS oid, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS su,
+      `SELECT s.oid::int AS oid,
+              (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                OR pg_catalog.pg_has_role(s.subowner, 'USAGE') AS su,
               EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aiven_extras') AS aiven
          FROM pg_catalog.pg_subscription s
         WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`,

@@ -21,7 +21,9 @@ import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
 import { WarningList } from '../../warnings.js';
+import { assertMarked, markDatabase } from '../progress.js';
 import {
+  ensureAivenExtras,
   identityFullAllowed,
   identityTables,
   publicationTables,
@@ -72,30 +74,44 @@ function errorCode(err: unknown): string | undefined {
 
 const qualified = (t: TableName) => `${t.schema}.${t.name}`;
 
-/** Creates the publication with its note, sets REPLICA IDENTITY FULL, then adds the tables. */
+/**
+ * Creates the publication with its note, sets REPLICA IDENTITY FULL, then adds the tables. Natively the user adds
+ * tables it owns; through aiven_extras (a non-superuser that cannot own every table) the extension's SECURITY
+ * DEFINER function creates the publication with the tables and hands it to the user, who then adds the consented
+ * REPLICA IDENTITY FULL tables itself (it must own those: the check makes sure).
+ */
 async function createPublication(
   client: pg.Client,
   names: ReplicationNames,
   powers: ServerPowers,
-  published: readonly TableName[],
+  published: readonly SourceTable[],
   identityFull: readonly TableName[],
 ): Promise<void> {
-  if (!powers.superuser && powers.aivenExtras) {
-    const command = aivenCreatePublicationSql(names.publication);
+  const full = new Set(identityFull.map(qualified));
+  const viaAiven = !powers.superuser && powers.aivenExtras && published.some((t) => !t.owned);
+  if (viaAiven) {
+    const command = aivenCreatePublicationSql(
+      names.publication,
+      published.filter((t) => !full.has(qualified(t))),
+    );
     await client.query(command.text, [...command.values]);
   } else {
     await client.query(createPublicationSql(names.publication, powers.versionNum));
   }
   await client.query(commentOnPublicationSql(names.publication, { replicaIdentityFull: identityFull }));
   for (const table of identityFull) await client.query(replicaIdentitySql(table, 'FULL'));
-  const add = addTablesToPublicationSql(names.publication, published);
+  const add = addTablesToPublicationSql(names.publication, viaAiven ? identityFull : published);
   if (add) await client.query(add);
 }
 
-/** Empties the target tables the data goes into (a re-run must not duplicate rows). */
+/**
+ * Empties the target tables the data goes into (a re-run must not duplicate rows) — only in a database pg-migrate
+ * created or marked ({@link markDatabase}); anything else is refused.
+ */
 async function emptyTargetTables(ctx: RunContext, database: string, tables: readonly TableName[]): Promise<void> {
   if (tables.length === 0) return;
   await withClient(ctx.target, database, async (client) => {
+    await assertMarked(client, database);
     const { rows } = await client.query<{ schema: string; name: string }>(
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -125,7 +141,9 @@ async function createSubscription(
   if (tls.weakened) ctx.logger.warn(tls.weakened, { database });
   const conninfo = subscriptionConninfo(ctx.source, database, tls);
   await withClient(ctx.target, database, async (client) => {
-    const powers = await readPowers(client);
+    let powers = await readPowers(client);
+    // Neither superuser nor pg_create_subscription with CREATE here: aiven_extras, created now if it may be.
+    if (!powers.nativeSubscription) powers = await ensureAivenExtras(client, powers);
     const options = {
       subscription: names.subscription,
       publication: names.publication,
@@ -134,7 +152,7 @@ async function createSubscription(
       copyData,
     };
     await quietSession(client);
-    if (!powers.superuser && powers.aivenExtras) {
+    if (!powers.nativeSubscription && powers.aivenExtras) {
       const command = aivenCreateSubscriptionSql({ ...options, createSlot: !slotExists });
       await client.query(command.text, [...command.values]);
       return;
@@ -293,6 +311,7 @@ export async function migrateByReplication(
   try {
     ctx.progress({ kind: 'phase', database: db, phase: 'schema' });
     await steps.ensureTargetDatabase(ctx, request, database, warnings);
+    await markDatabase(ctx.target, db);
     await steps.restorePreData(ctx, request, database, warnings);
 
     const source = await connect(ctx.source, db, { lockTimeoutMs: 30_000 });
@@ -303,6 +322,8 @@ export async function migrateByReplication(
       powers = await readPowers(source);
       tables = await selectedTables(source, request, db);
       const published = publicationTables(tables, powers.versionNum);
+      // Tables of other owners can be published through aiven_extras only: create it now if it may be.
+      if (published.some((t) => !t.owned)) powers = await ensureAivenExtras(source, powers);
       // Replica identity matters where the rows are: plain tables and partitions (a root has none of its own).
       const carriers = identityTables(tables);
       const blocked = carriers.filter((t) => !t.identityOk && !identityFullAllowed(request, database, t));

@@ -4,6 +4,7 @@
  * {@link defaultSteps} wires the real ones; tests may replace single steps.
  */
 import type pg from 'pg';
+import { readTargetContent } from '../../catalog.js';
 import { withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import type { PlannedDatabase } from '../../plan.js';
@@ -55,15 +56,9 @@ export interface ReplicationSteps {
   verifyTables(ctx: RunContext, request: Request, database: PlannedDatabase): Promise<TableResult[]>;
 }
 
+/** Whether the target database holds user tables (core/catalog.ts: extension members and `_pg_migrate` left out). */
 async function hasUserTables(ctx: RunContext, database: string): Promise<boolean> {
-  return withClient(ctx.target, database, async (client) => {
-    const { rows } = await client.query(
-      `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate')
-          AND n.nspname NOT LIKE 'pg\\_%' LIMIT 1`,
-    );
-    return rows.length > 0;
-  });
+  return withClient(ctx.target, database, async (client) => (await readTargetContent(client)).tables > 0);
 }
 
 /** Runs `fn` with a source and a target session on `database`. */

@@ -1,8 +1,9 @@
-/** The PreChecks Lambda handler against a real server (connection refs `{ env }` point at the cluster). */
+/** The pre-check Lambda handler against a real server (connection refs `{ env }` point at the cluster). */
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/precheck.js';
+import { handler as planHandler } from '../../../lambdas/plan.js';
 import { useCluster } from '../../support/vitest.js';
 
 const cluster = useCluster({ version: 15 });
@@ -14,9 +15,10 @@ const request = {
   connectTimeoutSeconds: 5,
 };
 
-beforeAll(() => {
+beforeAll(async () => {
   process.env.PGM_LAMBDA_SOURCE = cluster().uri();
   process.env.PGM_LAMBDA_TARGET = cluster().uri('postgres');
+  await cluster().createDatabase('shop');
 });
 afterAll(() => {
   delete process.env.PGM_LAMBDA_SOURCE;
@@ -24,15 +26,29 @@ afterAll(() => {
   cw.restore();
 });
 
-describe('the PreChecks handler', () => {
-  it('runs one check against the servers named by the request', async () => {
-    const results = await handler({ check: 'connection-source', request });
-    expect(results.map((r) => [r.id, r.status])).toEqual([['connection-source', 'pass']]);
-    expect(results[0]?.details).toMatchObject({ host: '127.0.0.1', port: cluster().port });
-    expect(JSON.stringify(results)).not.toContain(cluster().password);
+describe('the pre-check handler', () => {
+  it('runs the server phase, then one database, and the plan merges both', async () => {
+    const server = await handler({ phase: 'server', request: { ...request, dbs: ['shop'], sessionBudget: 3 } });
+    const source = server.results.find((r) => r.id === 'connection-source');
+    expect(source).toMatchObject({ status: 'pass', details: { host: '127.0.0.1', port: cluster().port } });
+    expect(server.databases).toEqual([
+      { name: 'shop', targetExists: true, candidate: true, owner: 'postgres', compact: false },
+    ]);
+    expect(server.concurrency).toBe(3);
+    expect(JSON.stringify(server)).not.toContain(cluster().password);
+    // Everything the next phase gets must survive the state machine: JSON only.
+    const shared = JSON.parse(JSON.stringify(server.shared)) as typeof server.shared;
+    const shop = await handler({ phase: 'database', request, database: server.databases[0]!, shared });
+    expect(shop.filter((r) => r.id === 'languages')).toEqual([
+      expect.objectContaining({ status: 'pass', database: 'shop' }),
+    ]);
+    const plan = await planHandler({ request, serverChecks: server.results, databaseChecks: [shop] });
+    // Source and target are the same server here: distinct-servers blocks.
+    expect(plan.blockers.map((b) => b.id)).toEqual(['distinct-servers']);
+    expect(plan.checks.filter((r) => r.id === 'languages')).toHaveLength(1);
   });
 
-  it('reports a failed check as data (the same server on both sides)', async () => {
+  it('runs one check by id, and reports a failed check as data', async () => {
     const results = await handler({ check: 'distinct-servers', request });
     expect(results.map((r) => r.status)).toEqual(['fail']);
   });
@@ -51,7 +67,7 @@ describe('the PreChecks handler', () => {
 
   it('fails when the connection variable is not set, with the BadInput name', async () => {
     await expect(
-      handler({ check: 'version', request: { ...request, source: { env: 'PGM_LAMBDA_UNSET' } } }),
+      handler({ phase: 'server', request: { ...request, source: { env: 'PGM_LAMBDA_UNSET' } } }),
     ).rejects.toMatchObject({ name: 'PgMigrate.BadInput' });
   });
 });

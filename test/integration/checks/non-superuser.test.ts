@@ -81,8 +81,16 @@ describe('checks with non-superuser users (15 → 16)', () => {
     expect(statuses(await runCheck('languages', request, as('deployer')))).toEqual(['pass:crm', 'warn:locked']);
   });
 
-  it('fails target-databases when the target user cannot create databases', async () => {
-    expect(statuses(await runCheck('target-databases', crm, as('deployer')))).toEqual(['pass:crm']);
+  it('fails target-databases when the target user cannot create databases, and warns when it cannot hand one over', async () => {
+    // crm belongs to the source's superuser: the deployer (not a superuser, 16) may create it but not SET ROLE to
+    // that owner, so the database keeps the deployer as owner — the migration's owner warning, said by the check.
+    const [created] = await runCheck('target-databases', crm, as('deployer'));
+    expect(created).toMatchObject({
+      status: 'warn',
+      database: 'crm',
+      details: { targetExists: false, owner: 'deployer' },
+    });
+    expect(created?.message).toMatch(/owned by "deployer" and not by "postgres"/);
     const results = await runCheck('target-databases', crm, as('nobody'));
     expect(statuses(results)).toEqual(['fail:crm']);
     expect(results[0]?.remedy).toMatch(/CREATEDB/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compactPasses, defineCheck, result, skipRemedy } from '../../../core/checks/check.js';
+import { compactPasses, defineCheck, need, result, skipRemedy } from '../../../core/checks/check.js';
+import type { ServerPhaseFacts } from '../../../core/checks/collect.js';
 import { Semaphore } from '../../../core/checks/facts.js';
 import { CHECK_IDS, runCheck } from '../../../core/checks/index.js';
 import { parseConnectionString } from '../../../core/connection.js';
@@ -40,26 +41,45 @@ describe('the check contract', () => {
     ]);
   });
 
-  it('turns a collect error into a skip with the scrubbed reason', async () => {
-    const check = defineCheck({
+  const unreadable = { ok: false, error: 'connection refused', code: 'ECONNREFUSED', permission: false } as const;
+  const facts = {} as ServerPhaseFacts;
+
+  it('turns facts that could not be read into a skip with the reason', () => {
+    const check = defineCheck<number>({
       id: 'version',
-      collect: () => Promise.reject(new Error('connect failed for postgres://u:secret-pw@h/db')),
-      evaluate: () => [],
+      server: { select: () => need(unreadable, 'the source'), evaluate: () => [] },
     });
-    const results = await check.run(ctx, request);
-    expect(results).toEqual([expect.objectContaining({ id: 'version', status: 'skip' })]);
-    expect(results[0]?.message).not.toContain('secret-pw');
+    const results = check.evaluateServer(facts, request);
+    expect(results).toEqual([
+      expect.objectContaining({
+        id: 'version',
+        status: 'skip',
+        message: 'could not run: the source: connection refused',
+      }),
+    ]);
   });
 
-  it('turns an evaluation defect into a warning instead of a crash', async () => {
-    const check = defineCheck({
+  it('fails (blocking, not replication-only) when a safety check cannot run', () => {
+    for (const id of ['target-databases', 'replication-preconditions', 'primary-keys'] as const) {
+      const check = defineCheck<number>({ id, server: { select: () => need(unreadable), evaluate: () => [] } });
+      const [r] = check.evaluateServer(facts, request);
+      expect(r).toMatchObject({ id, status: 'fail', details: { couldNotRun: true } });
+      expect(r?.details?.replicationOnly).toBeUndefined();
+      expect(r?.remedy).toMatch(/nothing is migrated until it can run/);
+    }
+  });
+
+  it('turns an evaluation defect into a warning instead of a crash', () => {
+    const check = defineCheck<number>({
       id: 'roles',
-      collect: () => Promise.resolve(1),
-      evaluate: () => {
-        throw new TypeError('boom');
+      server: {
+        select: () => 1,
+        evaluate: () => {
+          throw new TypeError('boom');
+        },
       },
     });
-    expect(await check.run(ctx, request)).toEqual([
+    expect(check.evaluateServer(facts, request)).toEqual([
       expect.objectContaining({ status: 'warn', message: 'could not evaluate: boom' }),
     ]);
   });
@@ -82,6 +102,9 @@ describe('the check contract', () => {
     expect(results[0]?.remedy).toMatch(/listen_addresses/);
     const skipped = await runCheck('extensions', { ...request, connectTimeoutSeconds: 1 }, ctx);
     expect(skipped).toEqual([expect.objectContaining({ status: 'skip' })]);
+    expect(skipped[0]?.message).not.toContain('secret-pw');
+    const blocked = await runCheck('target-databases', { ...request, connectTimeoutSeconds: 1 }, ctx);
+    expect(blocked).toEqual([expect.objectContaining({ status: 'fail', details: { couldNotRun: true } })]);
   });
 });
 

@@ -26,35 +26,71 @@ const ext = (name: string, version: string, superuser: boolean, trusted: boolean
   trusted,
 });
 
+const none = { extwlist: [] as string[] };
 describe('installRoute', () => {
-  it.each([
-    ['superuser', ext('x', '1', true, false), server(), [], 'as superuser'],
+  it.each<
     [
-      'rds_superuser',
+      string,
+      AvailableExtensionVersion,
+      ReturnType<typeof server>,
+      Parameters<typeof installRoute>[2],
+      string | undefined,
+    ]
+  >([
+    ['superuser', ext('x', '1', true, false), server(), none, 'as superuser'],
+    [
+      'rds_superuser on a recognised RDS, the extension on its list',
       ext('x', '1', true, false),
       server({ superuser: false, memberOf: ['rds_superuser'] }),
-      [],
+      { extwlist: [], provider: 'rds', providerAllowList: ['x'] },
       'through rds_superuser',
     ],
-    ['extwlist', ext('x', '1', true, false), server({ superuser: false }), ['x'], 'through the pgextwlist allow-list'],
-    ['no superuser needed', ext('x', '1', false, false), server({ superuser: false }), [], 'without superuser'],
+    [
+      'fails when rds_superuser is only a role name (no RDS settings): available is not installable',
+      ext('x', '1', true, false),
+      server({ superuser: false, memberOf: ['rds_superuser'] }),
+      none,
+      undefined,
+    ],
+    [
+      "fails when the extension is not on the provider's allow-list",
+      ext('x', '1', true, false),
+      server({ superuser: false, memberOf: ['azure_pg_admin'] }),
+      { extwlist: [], provider: 'azure', providerAllowList: ['y'] },
+      undefined,
+    ],
+    [
+      'cloudsqlsuperuser on a recognised Cloud SQL',
+      ext('x', '1', true, false),
+      server({ superuser: false, memberOf: ['cloudsqlsuperuser'] }),
+      { extwlist: [], provider: 'cloudsql' },
+      'through cloudsqlsuperuser',
+    ],
+    [
+      'extwlist',
+      ext('x', '1', true, false),
+      server({ superuser: false }),
+      { extwlist: ['x'] },
+      'through the pgextwlist allow-list',
+    ],
+    ['no superuser needed', ext('x', '1', false, false), server({ superuser: false }), none, 'without superuser'],
     [
       'trusted on 13+',
       ext('x', '1', true, true),
       server({ superuser: false, versionNum: 130000 }),
-      [],
+      none,
       'as a trusted extension',
     ],
     [
       'trusted flag ignored before 13',
       ext('x', '1', true, true),
       server({ superuser: false, versionNum: 120000 }),
-      [],
+      none,
       undefined,
     ],
-    ['no route', ext('x', '1', true, false), server({ superuser: false }), ['y'], undefined],
-  ] as const)('%s', (_name, e, user, wl, expected) => {
-    expect(installRoute(e, user, wl)).toBe(expected);
+    ['no route', ext('x', '1', true, false), server({ superuser: false }), { extwlist: ['y'] }, undefined],
+  ])('%s', (_name, e, user, support, expected) => {
+    expect(installRoute(e, user, support)).toBe(expected);
   });
 });
 
@@ -67,7 +103,7 @@ const base: ExtensionsFacts = {
     ext('pg_stat_statements', '1.10', true, false),
   ],
   targetUser: server({ superuser: false }),
-  extwlist: [],
+  support: { extwlist: [] },
 };
 
 describe('evaluateExtensions', () => {
@@ -107,7 +143,7 @@ describe('evaluateExtensions', () => {
       'needs superuser, allowed by extwlist',
       {
         source: [{ database: 'a', facts: ok([{ name: 'pg_stat_statements', version: '1.10' }]) }],
-        extwlist: ['pg_stat_statements'],
+        support: { extwlist: ['pg_stat_statements'] },
       },
       ['pass:a'],
     ],

@@ -27,7 +27,7 @@ describe('evaluateLargeObjects', () => {
 });
 
 describe('evaluateUnloggedTables', () => {
-  const t = (table: string, readable = true) => ({ schema: 'public', table, readable });
+  const t = (table: string, readable = true) => ({ schema: 'public', name: table, readable });
   it.each([
     ['none', [], auto, 'pass'],
     ['some, replication possible', [t('cache')], auto, 'warn'],
@@ -46,7 +46,7 @@ describe('evaluateMaterializedViews', () => {
     schema: 'public',
     view: 'totals',
     populated,
-    dependsOn: deps.map((d) => ({ schema: 'public', table: d })),
+    dependsOn: deps.map((d) => ({ schema: 'public', name: d })),
   });
   it.each([
     ['none', [], auto, 'pass'],

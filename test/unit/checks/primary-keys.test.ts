@@ -1,23 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePrimaryKeys, filterTables } from '../../../core/checks/primary-keys.js';
+import { evaluatePrimaryKeys, filterTablesFor } from '../../../core/checks/primary-keys.js';
 import { failed, ok, statuses } from './helpers.js';
 
 const tables = [
-  { schema: 'public', table: 'log', identity: 'd' },
-  { schema: 'app', table: 'events', identity: 'n' },
+  { schema: 'public', name: 'log', identity: 'd' },
+  { schema: 'app', name: 'events', identity: 'n' },
+  { schema: 'app', name: 'moves_2025', identity: 'd', root: { schema: 'app', name: 'moves' } },
 ];
 const request = { replicaIdentityFull: false, withTables: [] as string[], skipTables: [] as string[] };
 
-describe('filterTables', () => {
+describe('filterTablesFor', () => {
   it.each([
-    ['no filters keep all', {}, ['public.log', 'app.events']],
-    ['skipTables for every database', { skipTables: ['public.log'] }, ['app.events']],
-    ['skipTables for this database', { skipTables: ['shop.public.log'] }, ['app.events']],
-    ['skipTables for another database', { skipTables: ['other.public.log'] }, ['public.log', 'app.events']],
+    ['no filters keep all', {}, ['public.log', 'app.events', 'app.moves_2025']],
+    ['skipTables for every database', { skipTables: ['public.log'] }, ['app.events', 'app.moves_2025']],
+    ['skipTables for this database', { skipTables: ['shop.public.log'] }, ['app.events', 'app.moves_2025']],
+    [
+      'skipTables for another database',
+      { skipTables: ['other.public.log'] },
+      ['public.log', 'app.events', 'app.moves_2025'],
+    ],
     ['withTables keeps only those', { withTables: ['app.events'] }, ['app.events']],
+    ['a partition follows a filter naming its root', { skipTables: ['app.moves'] }, ['public.log', 'app.events']],
+    ['withTables naming a root keeps its partitions', { withTables: ['app.moves'] }, ['app.moves_2025']],
   ])('%s', (_name, filters, expected) => {
-    const kept = filterTables(tables, { withTables: [], skipTables: [], ...filters }, 'shop');
-    expect(kept.map((t) => `${t.schema}.${t.table}`)).toEqual(expected);
+    const kept = filterTablesFor(tables, { withTables: [], skipTables: [], ...filters }, 'shop');
+    expect(kept.map((t) => `${t.schema}.${t.name}`)).toEqual(expected);
   });
 });
 
@@ -37,7 +44,7 @@ describe('evaluatePrimaryKeys', () => {
       'tables without key, all skipped',
       ['shop'],
       [{ database: 'shop', facts: ok(tables) }],
-      { ...request, skipTables: ['public.log', 'app.events'] },
+      { ...request, skipTables: ['public.log', 'app.events', 'app.moves'] },
       ['pass:shop'],
     ],
     [
@@ -45,7 +52,7 @@ describe('evaluatePrimaryKeys', () => {
       ['shop'],
       [{ database: 'shop', facts: failed('permission denied', '42501') }],
       request,
-      ['skip:shop'],
+      ['fail:shop'],
     ],
   ] as const)('%s', (_name, candidates, found, req, expected) => {
     expect(statuses(evaluatePrimaryKeys({ candidates, tables: found }, req))).toEqual(expected);
@@ -56,11 +63,11 @@ describe('evaluatePrimaryKeys', () => {
       { candidates: ['shop'], tables: [{ database: 'shop', facts: ok(tables) }] },
       request,
     );
-    expect(fail?.details).toEqual({ tables: ['public.log', 'app.events'], replicationOnly: true });
+    expect(fail?.details).toEqual({ tables: ['public.log', 'app.events', 'app.moves_2025'], replicationOnly: true });
     const [warn] = evaluatePrimaryKeys(
       { candidates: ['shop'], tables: [{ database: 'shop', facts: ok(tables) }] },
       { ...request, replicaIdentityFull: true },
     );
-    expect(warn?.details).toEqual({ tables: ['public.log', 'app.events'] });
+    expect(warn?.details).toEqual({ tables: ['public.log', 'app.events', 'app.moves_2025'] });
   });
 });

@@ -35,7 +35,8 @@ describe('the ASL artefact run locally', () => {
       return impl?.kind === 'lambda' ? impl.module : undefined;
     };
     expect(module(STATE_NAMES.resolveRequest)).toBe('resolve');
-    expect(module('PreCheck-version')).toBe('precheck');
+    expect(module(STATE_NAMES.serverChecks)).toBe('precheck');
+    expect(module(STATE_NAMES.databaseCheck)).toBe('precheck');
     expect(module(STATE_NAMES.plan)).toBe('plan');
     expect(module(STATE_NAMES.report)).toBe('report');
     expect(module(STATE_NAMES.cleanupDatabase)).toBe('cleanup');

@@ -211,11 +211,11 @@ describe('Printer', () => {
   it('prints plain lines for phases, finished tables with throughput, and warnings when not on a TTY', () => {
     const { p, out, err, advance } = printer(false);
     p.begin('pg-migrate migrate');
-    p.state({ type: 'entered', state: 'PreChecks', stateType: 'Parallel' });
-    p.state({ type: 'entered', state: 'PreCheck-version', stateType: 'Task' });
-    p.state({ type: 'exited', state: 'PreCheck-version', stateType: 'Task' });
+    p.state({ type: 'entered', state: 'DatabaseChecks', stateType: 'Map' });
+    p.state({ type: 'entered', state: 'DatabaseCheck', stateType: 'Task', index: 0 });
+    p.state({ type: 'exited', state: 'DatabaseCheck', stateType: 'Task', index: 0 });
     advance(800);
-    p.state({ type: 'exited', state: 'PreChecks', stateType: 'Parallel' });
+    p.state({ type: 'exited', state: 'DatabaseChecks', stateType: 'Map' });
     p.progress({ kind: 'phase', database: 'shop', phase: 'copy' });
     p.progress({ kind: 'table', database: 'shop', table: 'sales.orders', rows: 10, bytes: 100, done: false });
     advance(2000);
@@ -230,8 +230,8 @@ describe('Printer', () => {
     p.logger.warn('something odd', { database: 'shop' });
     p.logger.info('chatty');
     p.end();
-    expect(out()).toContain('pre-checks …');
-    expect(out()).toContain('pre-checks done (1/1) in 800ms');
+    expect(out()).toContain('pre-checks (databases) …');
+    expect(out()).toContain('pre-checks (databases) done (1/1) in 800ms');
     expect(out()).toContain('shop: copy');
     expect(out()).toContain('shop: sales.orders 30,000 rows, 4.0 MB in 2.0s (2.0 MB/s)');
     expect(err()).toContain('warning: shop: something odd');
@@ -282,7 +282,7 @@ describe('Printer on a narrow terminal', () => {
   it('wraps the phases instead of cutting them off', () => {
     let now = 0;
     const p = new Printer({ out: () => {}, err: () => {}, tty: true, color: false, now: () => now, columns: () => 40 });
-    for (const state of ['ResolveRequest', 'PreChecks', 'Plan', 'Roles', 'MigrateDatabases', 'Verify', 'Report']) {
+    for (const state of ['ResolveRequest', 'ServerChecks', 'Plan', 'Roles', 'MigrateDatabases', 'Verify', 'Report']) {
       p.state({ type: 'entered', state, stateType: 'Task' });
       now += 10;
       p.state({ type: 'exited', state, stateType: 'Task' });

@@ -65,8 +65,8 @@ describe('runLocal over the fixture machine', () => {
       expect.arrayContaining([
         'ResolveRequest',
         'PreChecks',
-        'PreCheck-alpha',
-        'PreCheck-beta',
+        'ServerChecks',
+        'DatabaseCheck',
         'Plan',
         'MigrateDatabase',
         'WaitForSync',

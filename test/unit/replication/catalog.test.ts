@@ -35,11 +35,11 @@ describe('identityFullAllowed', () => {
 describe('partitions', () => {
   const root = { schema: 'public', name: 'moves' };
   const tables: SourceTable[] = [
-    { ...events, kind: 'table', unlogged: false, identityOk: false },
-    { ...root, kind: 'partitioned', unlogged: false, identityOk: false },
-    { schema: 'public', name: 'moves_2025', kind: 'partition', root, unlogged: false, identityOk: true },
-    { schema: 'public', name: 'moves_2026', kind: 'partition', root, unlogged: false, identityOk: false },
-    { schema: 'public', name: 'cache', kind: 'table', unlogged: true, identityOk: true },
+    { ...events, kind: 'table', unlogged: false, identityOk: false, owned: true },
+    { ...root, kind: 'partitioned', unlogged: false, identityOk: false, owned: true },
+    { schema: 'public', name: 'moves_2025', kind: 'partition', root, unlogged: false, identityOk: true, owned: true },
+    { schema: 'public', name: 'moves_2026', kind: 'partition', root, unlogged: false, identityOk: false, owned: true },
+    { schema: 'public', name: 'cache', kind: 'table', unlogged: true, identityOk: true, owned: true },
   ];
   const names = (list: readonly SourceTable[]) => list.map((t) => t.name);
 
