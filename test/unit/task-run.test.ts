@@ -129,7 +129,16 @@ describe('the Fargate task process', () => {
       sfn: new SFNClient({ region: 'us-east-1' }),
       logger: recordingLogger(),
       heartbeatMs: 20,
-      run: () => new Promise((resolve) => setTimeout(() => resolve(result), 130)),
+      // The step ends only once three heartbeats went out: no timing assumption about a loaded machine.
+      run: () =>
+        new Promise((resolve) => {
+          let seen = 0;
+          sfnMock.on(SendTaskHeartbeatCommand).callsFake(() => {
+            seen += 1;
+            if (seen === 3) resolve(result);
+            return {};
+          });
+        }),
     });
     const beats = sfnMock.commandCalls(SendTaskHeartbeatCommand).length;
     expect(beats).toBeGreaterThanOrEqual(3);
