@@ -418,13 +418,17 @@ export async function filterExistingSchemas(ctx: RunContext, database: string, t
   return commentOutExistingSchemas(toc, existing);
 }
 
-/** Pure: comments out (`;`) the `SCHEMA - <name> <owner>` lines of a TOC list whose schema is in `existing`. */
+/**
+ * Pure: comments out (`;`) the `SCHEMA - <name> <owner>` lines of a TOC list whose schema is in `existing`. `public`
+ * always stays: pg_dump never creates it (initdb does), its entry only sets the source's owner, e.g. `postgres` from a
+ * 14 source where a 15+ target has `pg_database_owner`.
+ */
 export function commentOutExistingSchemas(toc: string, existing: ReadonlySet<string>): string {
   return toc
     .split('\n')
     .map((line) => {
       const m = /^\d+; \d+ \d+ SCHEMA - (.*) \S+$/.exec(line);
-      return m && existing.has(m[1]!) ? `;${line}` : line;
+      return m && m[1] !== 'public' && existing.has(m[1]!) ? `;${line}` : line;
     })
     .join('\n');
 }

@@ -9,6 +9,7 @@ const toc = [
   '2; 3079 16388 EXTENSION - aiven_extras ',
   '9; 2615 16390 SCHEMA - Acc ounts app_owner',
   '220; 1259 16589 TABLE public t avnadmin',
+  '6; 2615 2200 SCHEMA - public postgres',
 ].join('\n');
 
 describe('commentOutExistingSchemas', () => {
@@ -17,6 +18,11 @@ describe('commentOutExistingSchemas', () => {
     expect(out[2]).toBe(';8; 2615 16387 SCHEMA - aiven_extras postgres');
     expect(out.filter((l) => l.startsWith(';8') || l.startsWith(';9'))).toHaveLength(1);
     expect(out[4]).toBe('2; 3079 16388 EXTENSION - aiven_extras ');
+  });
+
+  it('keeps the public schema, whose entry only gives it the source owner (pg_dump never creates it)', () => {
+    const out = commentOutExistingSchemas(toc, new Set(['public'])).split('\n');
+    expect(out[7]).toBe('6; 2615 2200 SCHEMA - public postgres');
   });
 
   it('handles schema names with spaces', () => {
