@@ -771,7 +771,8 @@ function withoutPid(identity: ServerIdentity & { pid: number }): ServerIdentity 
   return rest;
 }
 
-function compareVersions(a: string, b: string): number {
+/** Compares extension versions (`1.10` > `1.9`, `2.0.1` > `2.0`); non-numeric parts compare as text. */
+export function compareExtensionVersions(a: string, b: string): number {
   const pa = a.split(/[.\-_]/);
   const pb = b.split(/[.\-_]/);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
@@ -790,7 +791,7 @@ export function highestVersions(versions: readonly AvailableExtensionVersion[]):
   const best = new Map<string, AvailableExtensionVersion>();
   for (const v of versions) {
     const seen = best.get(v.name);
-    if (!seen || compareVersions(v.version, seen.version) > 0) best.set(v.name, v);
+    if (!seen || compareExtensionVersions(v.version, seen.version) > 0) best.set(v.name, v);
   }
   return [...best.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -8,7 +8,12 @@
  */
 import type { CheckResult } from '../report.js';
 import { defineCheck, need, result } from './check.js';
-import { type AvailableExtensionVersion, type ExtensionSupport, providerAdminRole } from './collect.js';
+import {
+  type AvailableExtensionVersion,
+  compareExtensionVersions,
+  type ExtensionSupport,
+  providerAdminRole,
+} from './collect.js';
 import { majorOf, type PerDatabase, type ServerFacts } from './facts.js';
 
 export type { AvailableExtensionVersion } from './collect.js';
@@ -28,20 +33,8 @@ export interface ExtensionsFacts {
   readonly support: Pick<ExtensionSupport, 'extwlist' | 'provider' | 'providerAllowList'>;
 }
 
-/** Compares extension versions (`1.10` > `1.9`, `2.0.1` > `2.0`); non-numeric parts compare as text. */
-export function compareExtensionVersions(a: string, b: string): number {
-  const pa = a.split(/[.\-_]/);
-  const pb = b.split(/[.\-_]/);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0';
-    const y = pb[i] ?? '0';
-    const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
-    const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
-    const c = Number.isNaN(nx) || Number.isNaN(ny) ? x.localeCompare(y) : nx - ny;
-    if (c !== 0) return c;
-  }
-  return 0;
-}
+/** Compares extension versions (one definition, beside the collector that picks the highest). */
+export { compareExtensionVersions };
 
 /** Pure: how the target user could install `ext` (a phrase), or undefined when it cannot. */
 export function installRoute(

@@ -7,22 +7,14 @@
  */
 import type { CheckResult } from '../report.js';
 import { defineCheck, need, result } from './check.js';
+import type { SourceActivity } from './collect.js';
 import { listNames, replicationCandidates } from './facts.js';
 
 /** A transaction older than this is reported. */
 export const LONG_TRANSACTION_SECONDS = 300;
 
-export interface SourceActivityFacts {
+export interface SourceActivityFacts extends SourceActivity {
   readonly candidates: readonly string[];
-  readonly prepared: ReadonlyArray<{ readonly gid: string; readonly database: string; readonly ageSeconds: number }>;
-  readonly running: ReadonlyArray<{
-    readonly pid: number;
-    readonly database: string | null;
-    readonly user: string | null;
-    readonly ageSeconds: number;
-  }>;
-  /** Sessions of other users whose transaction start the source user may not see (needs pg_read_all_stats). */
-  readonly hidden: number;
 }
 
 export function evaluateSourceActivity(facts: SourceActivityFacts): CheckResult[] {
