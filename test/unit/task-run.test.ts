@@ -136,7 +136,7 @@ describe('the Fargate task process', () => {
           sfnMock.on(SendTaskHeartbeatCommand).callsFake(() => {
             seen += 1;
             if (seen === 3) resolve(result);
-            return {};
+            return Promise.resolve({});
           });
         }),
     });
