@@ -84,17 +84,7 @@ export function issueCertificate(
   const csrFile = join(dir, 'cert.csr');
   const certFile = join(dir, 'cert.crt');
   const extFile = join(dir, 'cert.ext');
-  openssl([
-    'req',
-    '-new',
-    ...NEW_EC_KEY,
-    '-keyout',
-    keyFile,
-    '-out',
-    csrFile,
-    '-subj',
-    `/CN=${commonName}`,
-  ]);
+  openssl(['req', '-new', ...NEW_EC_KEY, '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${commonName}`]);
   writeFileSync(
     extFile,
     [
