@@ -4,8 +4,9 @@
  * large objects → ANALYZE → verify. Resumable: an interrupted run leaves `_pg_migrate` progress in the target
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
+import { join } from 'node:path';
 import { readTargetContent } from '../catalog.js';
-import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
+import { connect, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
 import type { PlannedDatabase } from '../plan.js';
@@ -13,30 +14,57 @@ import { findPgTools } from '../pgtools-locate.js';
 import type { PgTools } from '../pgtools.js';
 import type { DatabaseResult, TableResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
+import { analyzeTarget } from './analyze.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
 import { WarningList } from '../warnings.js';
 import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
-import { ensureTargetDatabase, handOverDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
+import {
+  dumpSchema,
+  ensureTargetDatabase,
+  handOverDatabase,
+  reconcileOwners,
+  restorePostData,
+  restorePreData,
+} from './schema.js';
 import { readSequences, writeSequences } from './sequences.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
+import { openPrivateDir } from './tempdir.js';
 import { compareTable, measureTable } from './verify.js';
 
 async function majorOf(spec: RunContext['source']): Promise<number> {
   return withClient(spec, spec.database, serverMajor);
 }
 
-/** Finds pg_dump / pg_restore able to dump the source (major ≥ the source's). */
+/**
+ * Finds pg_dump / pg_restore able to dump the source (major ≥ the source's), of the target's major where installed
+ * (core/pgtools-locate.ts `choosePgTools`: pg_restore then writes nothing the target rejects), and logs the choice.
+ */
 export async function locateTools(ctx: RunContext): Promise<PgTools> {
-  const major = await majorOf(ctx.source);
-  const tools = await findPgTools(major);
+  const [sourceMajor, targetMajor] = await Promise.all([majorOf(ctx.source), majorOf(ctx.target)]);
+  const tools = await findPgTools(sourceMajor, {
+    targetMajor,
+    ...(ctx.pgToolDirs ? { distribution: ctx.pgToolDirs } : {}),
+  });
   if (!tools) {
     throw new PermanentError(
-      `no pg_dump/pg_restore of major ${major} or newer found (PG_MIGRATE_PG_BIN, /usr/lib/postgresql/<N>/bin, PATH)`,
+      `no pg_dump/pg_restore of major ${sourceMajor} or newer found (PG_MIGRATE_PG_BIN, /usr/lib/postgresql/<N>/bin, PATH)`,
     );
   }
+  ctx.logger.info('client tools chosen', {
+    dir: tools.dir,
+    version: tools.version,
+    sourceMajor,
+    targetMajor,
+    ...(tools.major !== targetMajor ? { note: `no client tools of the target's major ${targetMajor} found` } : {}),
+  });
   return tools;
+}
+
+/** What the report says of the tools a database was migrated with, e.g. `16.4 (/usr/lib/postgresql/16/bin)`. */
+export function toolsUsed(tools: PgTools): string {
+  return `${tools.version} (${tools.dir})`;
 }
 
 /**
@@ -54,24 +82,6 @@ async function sourceIsEmpty(ctx: RunContext, database: string): Promise<boolean
     const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
     return rows.length === 0;
   });
-}
-
-/** ANALYZE every table and materialized view of the target database, `jobs` at a time. */
-async function analyzeTarget(ctx: RunContext, database: string, jobs: number): Promise<void> {
-  const clients = await Promise.all(Array.from({ length: jobs }, () => connect(ctx.target, database)));
-  try {
-    const { rows } = await clients[0]!.query<{ schema: string; name: string }>(`
-      SELECT n.nspname::text AS schema, c.relname::text AS name FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate')
-         AND n.nspname NOT LIKE 'pg\\_%'
-       ORDER BY pg_catalog.pg_table_size(c.oid) DESC`);
-    await forEachLimit(rows, jobs, async (t, worker) => {
-      await clients[worker]!.query(`ANALYZE ${qualifiedName(t.schema, t.name)}`);
-    });
-  } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => {})));
-  }
 }
 
 /**
@@ -117,6 +127,7 @@ export async function migrateByDump(
         message: 'nothing to migrate: the source database holds no user objects',
         verification: [],
         warnings: warnings.list(),
+        pgTools: toolsUsed(tools),
       };
     }
     const steps = await completedSteps(ctx.target, name);
@@ -139,10 +150,15 @@ export async function migrateByDump(
     await ensureProgress(ctx.target, name);
     await saveWarnings(ctx.target, name, warnings.list());
     const snapshot = await exportSnapshot(ctx.source, name);
+    // Both schema sections from one pg_dump under the snapshot (one catalog read of the source instead of two).
+    const schemaDir = await openPrivateDir();
+    const archive = join(schemaDir.path, 'schema.dump');
     try {
+      if (!steps.has('pre-data') || !steps.has('post-data'))
+        await dumpSchema(ctx, name, { tools, snapshot: snapshot.id }, archive);
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id }, warnings);
+        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id, archive }, warnings);
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
@@ -159,7 +175,7 @@ export async function migrateByDump(
       phase('post-data');
       if (!steps.has('post-data')) {
         await markStep(ctx.target, name, 'post-data-started');
-        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true }, warnings);
+        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, archive, resume: true }, warnings);
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'post-data');
       } else {
@@ -215,6 +231,7 @@ export async function migrateByDump(
           verification,
           error: ERROR_NAMES.verifyMismatch,
           warnings: warnings.list(),
+          pgTools: toolsUsed(tools),
         };
       }
       await dropProgress(ctx.target, name);
@@ -231,9 +248,11 @@ export async function migrateByDump(
         message: summary,
         verification,
         warnings: warnings.list(),
+        pgTools: toolsUsed(tools),
       };
     } finally {
       await snapshot.release();
+      await schemaDir.remove();
     }
   } catch (err) {
     if (ctx.signal?.aborted) throw new AbortedError(`migration of ${JSON.stringify(name)} stopped on request`);
