@@ -1,0 +1,279 @@
+/**
+ * How the subscription logs in to the source. By default it does not use the source user's credentials: set-up
+ * creates a per-run login role on the source for the database's subscription ({@link subscriptionRoleName}), with
+ * a random password and only what the walsender and the tablesync need, and cutover, abort and every clean-up drop
+ * it with the slot. The administrator's own password then never reaches the target server.
+ *
+ * - **Who may create it** ({@link planSubscriptionLogin}, pure): a superuser; on PostgreSQL 16+ a user with
+ *   CREATEROLE and REPLICATION (15 and older let only superusers create REPLICATION roles); on RDS / Aurora a user
+ *   that may grant `rds_replication`. Otherwise — and when the role, once made, cannot open a replication
+ *   connection — the subscription logs in as the source user, as before, and the database's result carries a
+ *   `subscription-login` warning.
+ * - **What it gets**: LOGIN and REPLICATION (or `rds_replication`); CONNECT on the database when PUBLIC lacks it;
+ *   with `copy_data = true` (the target's tablesync copies the tables) USAGE on the published tables' schemas and
+ *   SELECT on them. Nothing else: it owns nothing, and a fast start (`copy_data = false`) grants no table.
+ * - **Its password** is 256 random bits; only a SCRAM-SHA-256 verifier computed here (core/scram.ts) is sent to the
+ *   source, through the silenced path of core/secret-statements.ts; the password itself goes to the target only in
+ *   the subscription's connection string (bound as a parameter, never in statement text).
+ *
+ * @example
+ * ```ts
+ * const login = await prepareSubscriptionLogin(ctx, 'shop', { copyTables: [] }, warnings);
+ * const conninfo = subscriptionConninfo(ctx.source, 'shop', tls, login);
+ * ```
+ */
+import type pg from 'pg';
+import { connect, type ConnectionSpec, qualifiedName, quoteIdent, withClient } from '../../connection.js';
+import type { RunContext } from '../../context.js';
+import { describeError, registerSecret } from '../../errors.js';
+import { randomPassword, scramVerifier } from '../../scram.js';
+import { quietSession, runWithSecret } from '../../secret-statements.js';
+import type { WarningList } from '../../warnings.js';
+import { subscriptionRoleName } from './names.js';
+import type { TableName } from './sql.js';
+
+/** What the source user may do, as far as making the subscription's role goes. */
+export interface LoginPowers {
+  readonly versionNum: number;
+  readonly superuser: boolean;
+  /** The REPLICATION attribute itself. */
+  readonly replicationAttribute: boolean;
+  readonly createrole: boolean;
+  /** `rds_replication` exists and this user may grant it (RDS / Aurora). */
+  readonly rdsReplication: boolean;
+}
+
+/** How the subscription's role gets replication, or why the source user's own login is used. */
+export type LoginPlan =
+  | { readonly kind: 'role'; readonly replication: 'attribute' | 'rds_replication' }
+  | { readonly kind: 'source-user'; readonly reason: string };
+
+/** The login the subscription's connection string carries. */
+export interface SubscriptionLogin {
+  readonly user: string;
+  readonly password?: string;
+  /** true: the per-run role; false: the source user (fallback). */
+  readonly perRun: boolean;
+}
+
+/** Pure: whether the source user may create a role the subscription can replicate as, and how. */
+export function planSubscriptionLogin(powers: LoginPowers): LoginPlan {
+  if (powers.superuser) return { kind: 'role', replication: 'attribute' };
+  if (powers.versionNum >= 160000 && powers.createrole && powers.replicationAttribute)
+    return { kind: 'role', replication: 'attribute' };
+  if (powers.createrole && powers.rdsReplication) return { kind: 'role', replication: 'rds_replication' };
+  if (!powers.createrole) return { kind: 'source-user', reason: 'the source user lacks CREATEROLE' };
+  if (powers.versionNum < 160000)
+    return {
+      kind: 'source-user',
+      reason: `the source (PostgreSQL ${Math.floor(powers.versionNum / 10000)}) lets only superusers create a role with REPLICATION`,
+    };
+  return { kind: 'source-user', reason: 'the source user lacks REPLICATION, which it needs to give it' };
+}
+
+export async function readLoginPowers(client: pg.Client): Promise<LoginPowers> {
+  const { rows } = await client.query<{ v: number; su: boolean; repl: boolean; cr: boolean; rds: boolean }>(
+    `SELECT current_setting('server_version_num')::int AS v, r.rolsuper AS su, r.rolreplication AS repl,
+            r.rolcreaterole AS cr,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'rds_replication'
+                       AND (r.rolsuper OR (current_setting('server_version_num')::int < 160000 AND r.rolcreaterole)
+                            OR pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER WITH ADMIN OPTION'))) AS rds
+       FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('cannot read the current role');
+  return {
+    versionNum: row.v,
+    superuser: row.su,
+    replicationAttribute: row.repl,
+    createrole: row.cr,
+    rdsReplication: row.rds,
+  };
+}
+
+/** Pure: the statement creating (or, on a re-run, updating) the role; `password` is the verifier's placeholder. */
+export function subscriptionRoleSql(
+  role: string,
+  exists: boolean,
+  replication: 'attribute' | 'rds_replication',
+  password: string,
+): string {
+  const attributes = `LOGIN${replication === 'attribute' ? ' REPLICATION' : ''} NOSUPERUSER NOCREATEDB NOCREATEROLE`;
+  return `${exists ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} ${attributes} PASSWORD ${password}`;
+}
+
+/** Pure: the grants the role needs: rds_replication, CONNECT, and with `copyTables` USAGE + SELECT for tablesync. */
+export function subscriptionRoleGrants(
+  role: string,
+  database: string,
+  options: {
+    readonly rdsReplication: boolean;
+    readonly connect: boolean;
+    readonly copyTables: readonly TableName[];
+  },
+): string[] {
+  const out: string[] = [];
+  const name = quoteIdent(role);
+  if (options.rdsReplication) out.push(`GRANT rds_replication TO ${name}`);
+  if (options.connect) out.push(`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${name}`);
+  const schemas = [...new Set(options.copyTables.map((t) => t.schema))].sort();
+  for (const schema of schemas) out.push(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${name}`);
+  for (let i = 0; i < options.copyTables.length; i += 500) {
+    const batch = options.copyTables.slice(i, i + 500).map((t) => qualifiedName(t.schema, t.name));
+    out.push(`GRANT SELECT ON TABLE ${batch.join(', ')} TO ${name}`);
+  }
+  return out;
+}
+
+/** SQLSTATEs meaning "the source user may not make or use the role this way": fall back to its own login. */
+const NOT_ALLOWED = new Set(['42501', '28000', '28P01', '0LP01', '0A000', '08P01']);
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+}
+
+/** Whether a published table has row-level security on (the role's tablesync COPY would be filtered or refused). */
+async function rowSecurityTables(client: pg.Client, tables: readonly TableName[]): Promise<string[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<{ t: string }>(
+    `SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS t FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relrowsecurity
+        AND (n.nspname, c.relname) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])))`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return rows.map((r) => r.t);
+}
+
+/** Opens a replication connection as the role (what the target server's walsender session will be). */
+async function probe(ctx: RunContext, database: string, login: SubscriptionLogin): Promise<void> {
+  const spec: ConnectionSpec = {
+    ...ctx.source,
+    user: login.user,
+    ...(login.password ? { password: login.password } : {}),
+  };
+  const client = await connect(spec, database, { replication: true, applicationName: 'pg-migrate-login-probe' });
+  try {
+    await client.query('IDENTIFY_SYSTEM');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * The login of the database's subscription: the per-run role, created (or refreshed on a re-run) when the source
+ * user may, else the source user with a `subscription-login` warning. `copyTables`: the tables the target's
+ * tablesync will copy (copy_data = true), empty for a fast start.
+ */
+export async function prepareSubscriptionLogin(
+  ctx: RunContext,
+  database: string,
+  options: { readonly copyTables: readonly TableName[] },
+  warnings: WarningList,
+): Promise<SubscriptionLogin> {
+  const role = subscriptionRoleName(database);
+  const fallback = (reason: string): SubscriptionLogin => {
+    warnings.add(
+      'subscription-login',
+      `the subscription logs in to the source as the source user "${ctx.source.user}": its password sits in the ` +
+        `target's pg_subscription until cutover or abort. No per-run role: ${reason}. A superuser, a PostgreSQL ` +
+        `16+ user with CREATEROLE and ` +
+        'REPLICATION, or (RDS / Aurora) a user that may grant rds_replication gets one.',
+    );
+    return { user: ctx.source.user, ...(ctx.source.password ? { password: ctx.source.password } : {}), perRun: false };
+  };
+  const plan = await withClient(ctx.source, database, async (client) => {
+    const planned = planSubscriptionLogin(await readLoginPowers(client));
+    if (planned.kind === 'source-user') return planned;
+    const rls = await rowSecurityTables(client, options.copyTables);
+    if (rls.length > 0)
+      return {
+        kind: 'source-user' as const,
+        reason: `row-level security on ${rls.slice(0, 5).join(', ')} would filter the role's initial copy`,
+      };
+    return planned;
+  });
+  if (plan.kind === 'source-user') return fallback(plan.reason);
+
+  const password = randomPassword();
+  registerSecret(password);
+  const login: SubscriptionLogin = { user: role, password, perRun: true };
+  try {
+    await withClient(ctx.source, database, async (client) => {
+      await quietSession(client);
+      const { rows } = await client.query<{ exists: boolean }>(
+        'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) AS exists',
+        [role],
+      );
+      const exists = rows[0]?.exists === true;
+      // Only a verifier crosses: the password never reaches the source, not even its log.
+      await runWithSecret(
+        client,
+        (literal) => subscriptionRoleSql(role, exists, plan.replication, literal),
+        scramVerifier(password),
+      );
+      const connectable = await client.query<{ ok: boolean }>(
+        "SELECT pg_catalog.has_database_privilege($1, pg_catalog.current_database(), 'CONNECT') AS ok",
+        [role],
+      );
+      const grants = subscriptionRoleGrants(role, database, {
+        rdsReplication: plan.replication === 'rds_replication',
+        connect: connectable.rows[0]?.ok !== true,
+        copyTables: options.copyTables,
+      });
+      for (const statement of grants) await client.query(statement);
+    });
+    await probe(ctx, database, login);
+  } catch (err) {
+    await dropSubscriptionRole(ctx, database).catch(() => false);
+    if (!NOT_ALLOWED.has(errorCode(err) ?? '')) throw err;
+    return fallback(`the role ${role} could not be made ready (${describeError(err)})`);
+  }
+  ctx.logger.info('subscription role ready on the source', { database, role });
+  return login;
+}
+
+/**
+ * Drops the database's subscription role on the source, revoking first what it was granted in the database
+ * (tables, schemas, the database). Idempotent; returns whether there was a role. Call after the subscription is
+ * gone (its walsender logs in as the role).
+ */
+export async function dropSubscriptionRole(ctx: RunContext, database: string): Promise<boolean> {
+  const role = subscriptionRoleName(database);
+  const exists = await withClient(ctx.source, ctx.source.database, async (client) => {
+    const { rows } = await client.query<{ db: boolean; role: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) AS role,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $2 AND datallowconn) AS db`,
+      [role, database],
+    );
+    return rows[0] ?? { role: false, db: false };
+  });
+  if (!exists.role) return false;
+  const revokeAndDrop = async (client: pg.Client, inDatabase: boolean) => {
+    if (inDatabase) {
+      const { rows } = await client.query<{ statement: string }>(
+        `WITH r AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+         SELECT pg_catalog.format('REVOKE ALL ON TABLE %I.%I FROM %I', n.nspname, c.relname, $1::text) AS statement
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a
+          WHERE a.grantee = (SELECT oid FROM r)
+         UNION
+         SELECT pg_catalog.format('REVOKE ALL ON SCHEMA %I FROM %I', n.nspname, $1::text)
+           FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+          WHERE a.grantee = (SELECT oid FROM r)
+         UNION
+         SELECT pg_catalog.format('REVOKE ALL ON DATABASE %I FROM %I', d.datname, $1::text)
+           FROM pg_catalog.pg_database d CROSS JOIN LATERAL pg_catalog.aclexplode(d.datacl) a
+          WHERE d.datname = pg_catalog.current_database() AND a.grantee = (SELECT oid FROM r)`,
+        [role],
+      );
+      for (const { statement } of rows) await client.query(statement);
+    }
+    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+  };
+  if (exists.db) await withClient(ctx.source, database, (client) => revokeAndDrop(client, true));
+  else await withClient(ctx.source, ctx.source.database, (client) => revokeAndDrop(client, false));
+  return true;
+}
