@@ -22,15 +22,18 @@
  * const conninfo = subscriptionConninfo(ctx.source, 'shop', tls, login);
  * ```
  */
+import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { connect, type ConnectionSpec, qualifiedName, quoteIdent, withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import { describeError, registerSecret } from '../../errors.js';
 import { randomPassword, scramVerifier } from '../../scram.js';
 import { quietSession, runWithSecret } from '../../secret-statements.js';
+import type { Request } from '../../request.js';
 import type { WarningList } from '../../warnings.js';
-import { subscriptionRoleName } from './names.js';
-import type { TableName } from './sql.js';
+import { replicationNames, subscriptionRoleName } from './names.js';
+import { alterSubscriptionConnectionSql, subscriptionConninfo, type TableName } from './sql.js';
+import { subscriptionTls } from './subscriber.js';
 
 /** What the source user may do, as far as making the subscription's role goes. */
 export interface LoginPowers {
@@ -178,7 +181,8 @@ export async function prepareSubscriptionLogin(
     warnings.add(
       'subscription-login',
       `the subscription logs in to the source as the source user "${ctx.source.user}": its password sits in the ` +
-        `target's pg_subscription until cutover or abort. No per-run role: ${reason}. A superuser, a PostgreSQL ` +
+        `target's pg_subscription until cutover or abort (status and cutover update it when the source password ` +
+        `rotates). No per-run role: ${reason}. A superuser, a PostgreSQL ` +
         `16+ user with CREATEROLE and ` +
         'REPLICATION, or (RDS / Aurora) a user that may grant rds_replication gets one.',
     );
@@ -276,4 +280,111 @@ export async function dropSubscriptionRole(ctx: RunContext, database: string): P
   if (exists.db) await withClient(ctx.source, database, (client) => revokeAndDrop(client, true));
   else await withClient(ctx.source, ctx.source.database, (client) => revokeAndDrop(client, false));
   return true;
+}
+
+// --- Rotation: the fallback's subscription holds the source user's password; refresh it when it changes ---
+
+const FINGERPRINT_ITERATIONS = 4096;
+
+/**
+ * Pure (given the salt): a salted PBKDF2-SHA-256 of the source user and password — as hard to reverse as the SCRAM
+ * verifier the source keeps for it — that tells whether the credentials changed without keeping them.
+ * `pbkdf2-sha256$<iterations>$<salt>$<hash>` (base64).
+ */
+export function loginFingerprint(
+  user: string,
+  password: string,
+  salt: Buffer = randomBytes(16),
+  iterations = FINGERPRINT_ITERATIONS,
+): string {
+  const hash = pbkdf2Sync(`${user}\u0000${password}`, salt, iterations, 32, 'sha256');
+  return `pbkdf2-sha256$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** Pure: whether `fingerprint` ({@link loginFingerprint}) is of this user and password; false when unreadable. */
+export function sameLogin(fingerprint: string, user: string, password: string): boolean {
+  const match = /^pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(fingerprint);
+  if (!match) return false;
+  const iterations = Number(match[1]);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 1_000_000) return false;
+  const expected = Buffer.from(loginFingerprint(user, password, Buffer.from(match[2]!, 'base64'), iterations));
+  const actual = Buffer.from(fingerprint);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+const LOGIN_TABLE = '_pg_migrate.subscription_login';
+
+/**
+ * Records, in the target database's `_pg_migrate` schema (owned by the target user, no PUBLIC access, dropped at
+ * cutover), the fingerprint of the source login the fallback's subscription holds.
+ */
+export async function recordSourceLogin(ctx: RunContext, database: string): Promise<void> {
+  const fingerprint = loginFingerprint(ctx.source.user, ctx.source.password ?? '');
+  await withClient(ctx.target, database, async (client) => {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${LOGIN_TABLE} (id boolean PRIMARY KEY DEFAULT true CHECK (id), ` +
+        'fingerprint text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())',
+    );
+    await client.query(
+      `INSERT INTO ${LOGIN_TABLE} (fingerprint) VALUES ($1) ON CONFLICT (id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, recorded_at = now()`,
+      [fingerprint],
+    );
+  });
+}
+
+/** Forgets the recorded login fingerprint (the subscription is gone). Idempotent. */
+export async function forgetSourceLogin(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ t: boolean }>(
+    `SELECT pg_catalog.to_regclass('${LOGIN_TABLE}') IS NOT NULL AS t`,
+  );
+  if (rows[0]?.t) await client.query(`DROP TABLE ${LOGIN_TABLE}`);
+}
+
+/** What {@link refreshSourceLogin} did. */
+export interface LoginRefresh {
+  /** The subscription's connection now carries the current source credentials (they had changed). */
+  readonly refreshed: boolean;
+  /** The credentials changed but the subscription could not take them (why, and the remedy). */
+  readonly problem?: string;
+}
+
+/**
+ * The status step's and cutover's guard against a rotated source password: when the subscription logs in as the
+ * source user (the fallback) and the credentials of this run differ from those it holds (by fingerprint), its
+ * connection is updated (`ALTER SUBSCRIPTION … CONNECTION`, through the silenced path) and the apply worker
+ * reconnects with them. With the per-run role there is nothing to do: its password never changes while it lives.
+ */
+export async function refreshSourceLogin(ctx: RunContext, request: Request, database: string): Promise<LoginRefresh> {
+  return withClient(ctx.target, database, async (client) => {
+    const { rows: present } = await client.query<{ t: boolean }>(
+      `SELECT pg_catalog.to_regclass('${LOGIN_TABLE}') IS NOT NULL AS t`,
+    );
+    if (!present[0]?.t) return { refreshed: false };
+    const { rows } = await client.query<{ f: string }>(`SELECT fingerprint AS f FROM ${LOGIN_TABLE}`);
+    const recorded = rows[0]?.f;
+    if (recorded === undefined || sameLogin(recorded, ctx.source.user, ctx.source.password ?? '')) {
+      return { refreshed: false };
+    }
+    const subscription = replicationNames(database).subscription;
+    const conninfo = subscriptionConninfo(ctx.source, database, subscriptionTls(ctx.source, request));
+    await quietSession(client);
+    try {
+      await runWithSecret(client, (literal) => alterSubscriptionConnectionSql(subscription, literal), conninfo);
+    } catch (err) {
+      if (errorCode(err) !== '42501') throw err;
+      return {
+        refreshed: false,
+        problem:
+          `the source credentials changed since set-up, but the subscription ${subscription} (not owned by ` +
+          `"${ctx.target.user}": made through aiven_extras) cannot take them (${describeError(err)}); once its ` +
+          'connection drops it cannot reconnect. Restore the previous source password until cutover, or abort and ' +
+          'migrate again',
+      };
+    }
+    await client.query(`UPDATE ${LOGIN_TABLE} SET fingerprint = $1, recorded_at = now()`, [
+      loginFingerprint(ctx.source.user, ctx.source.password ?? ''),
+    ]);
+    ctx.logger.info('source credentials changed: the subscription connection was updated', { database });
+    return { refreshed: true };
+  });
 }

@@ -8,7 +8,7 @@ import { connect, withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import { describeError, TransientError } from '../../errors.js';
 import { readPublication } from './catalog.js';
-import { dropSubscriptionRole } from './login.js';
+import { dropSubscriptionRole, forgetSourceLogin } from './login.js';
 import { type ReplicationNames, subscriptionRoleName } from './names.js';
 import {
   aivenDropSubscriptionSql,
@@ -58,6 +58,8 @@ async function dropSubscription(
       [names.subscription],
     );
     const row = rows[0];
+    // The fallback's fingerprint of the source login goes with the subscription it describes.
+    await forgetSourceLogin(client);
     if (!row) return undefined;
     if (!row.su && row.aiven) {
       const command = aivenDropSubscriptionSql(names.subscription);

@@ -34,7 +34,7 @@ import {
 } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
 import { handOverDatabase } from '../schema.js';
-import { prepareSubscriptionLogin, type SubscriptionLogin } from './login.js';
+import { prepareSubscriptionLogin, recordSourceLogin, type SubscriptionLogin } from './login.js';
 import { dropReplicationObjects, readNote } from './objects.js';
 import {
   addTablesToPublicationSql,
@@ -386,6 +386,8 @@ export async function migrateByReplication(
       warnings,
     );
     await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource, login);
+    // The fallback's subscription holds the source password: status and cutover refresh it when it rotates.
+    if (!login.perRun) await recordSourceLogin(ctx, db);
     await handOverDatabase(ctx, db, warnings);
     // The note keeps the set-up's warnings for a re-run and for cutover.
     if (warnings.list().length > 0) {

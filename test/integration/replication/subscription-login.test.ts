@@ -8,16 +8,19 @@
  * themselves (the steps the dump engine would run are replaced; the data still goes through the COPY engine or
  * the target's tablesync).
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RunContext } from '../../../core/context.js';
 import type { PlannedDatabase } from '../../../core/plan.js';
 import type { Request } from '../../../core/request.js';
+import { scramVerifier } from '../../../core/scram.js';
 import {
   abortReplication,
   cutoverDatabase,
   migrateByReplication,
   type ReplicationSteps,
   replicationNames,
+  replicationStatus,
   subscriptionRoleName,
 } from '../../../core/steps/replication/index.js';
 import type { TestCluster } from '../../support/cluster.js';
@@ -82,6 +85,29 @@ async function prepareSource(source: ProviderServer, database: string): Promise<
   return planned(database);
 }
 
+/**
+ * Rotates the admin's password as a secrets manager would (only a verifier in the statement, so the test's own
+ * statement puts no password in a server log) and drops the subscription's walsender, so that its apply worker must
+ * log in again. Returns a context with the new password.
+ */
+async function rotateAdminPassword(source: ProviderServer): Promise<{ password: string; ctx: RunContext }> {
+  const password = `rot-${randomBytes(12).toString('base64url')}`;
+  await source.cluster.query(`ALTER ROLE ${source.admin} PASSWORD '${scramVerifier(password)}'`);
+  await source.cluster.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'pg-migrate-subscription'",
+  );
+  return { password, ctx: runContext(source.cluster, target(), source.uri('postgres', source.admin, password)) };
+}
+
+/** Polls `check` until it holds (bounded: a failure names what was awaited). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function count(cluster: TestCluster, database: string, table: string): Promise<number> {
   const [row] = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`, [], database);
   return row!.n;
@@ -130,12 +156,15 @@ describe('the subscription logs in as a per-run role', () => {
     const again = await migrateByReplication(ctx, request, db, { steps });
     expect(again.message).toMatch(/^replication already set up; in sync/);
     expect(await subconninfo('loginshop')).toBe(conninfo);
-    await s.asAdmin(
-      'loginshop',
+    // The admin's password rotates mid-run and the subscription's connection drops: it logs in again as its role.
+    const rotated = await rotateAdminPassword(s);
+    await s.cluster.query(
       "INSERT INTO items VALUES (1001, 'after set-up'); DELETE FROM sales.orders WHERE id <= 10",
+      [],
+      'loginshop',
     );
 
-    const cut = await cutoverDatabase(ctx, request, db);
+    const cut = await cutoverDatabase(rotated.ctx, request, db);
     expect(cut.status, cut.message).toBe('done');
     expect(cut.message).toMatch(/replication objects dropped/);
     expect(await count(target(), 'loginshop', 'items')).toBe(301);
@@ -152,6 +181,8 @@ describe('the subscription logs in as a per-run role', () => {
     expect(sourceLog).toMatch(/statement: /);
     expect(sourceLog).not.toContain(rolePassword);
     expect(sourceLog).not.toContain(s.password);
+    expect(sourceLog).not.toContain(rotated.password);
+    expect(targetLog).not.toContain(rotated.password);
   });
 
   it('lets the target copy the tables as the role (copy_data = true) with SELECT on the published tables only, and drops role and grants at abort', async () => {
@@ -231,5 +262,63 @@ describe('the subscription falls back to the source user', () => {
     expect(await subconninfo('probeshop')).toContain("user='dbadmin'");
     await abortReplication(ctx, { ...requestFor(s), action: 'abort', dbs: ['probeshop'] });
     expect(await leftovers(s.cluster, target(), ['probeshop'])).toEqual([]);
+  });
+
+  it('updates the subscription connection at the status step when the source password rotated, and the subscription reconnects and catches up', async () => {
+    const s = aiven15();
+    const db = await prepareSource(s, 'rotateshop');
+    const ctx = contextFor(s);
+    const request = requestFor(s);
+    const status = { ...request, action: 'status' as const };
+    const result = await migrateByReplication(ctx, request, db);
+    expect(result.status, result.message).toBe('replicating');
+    expect(result.warnings?.filter((w) => w.kind === 'subscription-login')).toHaveLength(1);
+    const before = await subconninfo('rotateshop');
+    expect(before).toContain("user='avnadmin'");
+
+    // Unchanged credentials: the status step leaves the subscription alone.
+    const unchanged = await replicationStatus(ctx, status, [db]);
+    expect(unchanged.databases[0]?.message).not.toMatch(/credentials changed/);
+    expect(await subconninfo('rotateshop')).toBe(before);
+
+    const logStart = target().log().length;
+    const rotated = await rotateAdminPassword(s);
+    await s.cluster.query(
+      "INSERT INTO items SELECT g, 'rotated ' || g FROM generate_series(5001, 5100) g",
+      [],
+      'rotateshop',
+    );
+    // The apply worker cannot log in any more with the password the subscription holds.
+    await until('the apply worker fails to log in with the old password', () =>
+      Promise.resolve(target().log().slice(logStart).includes('password authentication failed for user "avnadmin"')),
+    );
+    expect(await count(target(), 'rotateshop', 'items')).toBe(300);
+
+    // The status step of a run that read the new secret updates the subscription, which reconnects and catches up.
+    const refreshed = await replicationStatus(rotated.ctx, status, [db]);
+    expect(refreshed.databases[0]?.message).toMatch(
+      /the source credentials changed: the subscription connection was updated/,
+    );
+    expect(refreshed.databases[0]?.status).toBe('replicating');
+    await until(
+      'the rows written after the rotation arrive',
+      async () => (await count(target(), 'rotateshop', 'items')) === 400,
+    );
+    await until(
+      'status reports the database in sync',
+      async () => (await replicationStatus(rotated.ctx, status, [db])).allInSync,
+    );
+    expect(await subconninfo('rotateshop')).not.toContain(s.password);
+    // A second status finds nothing to update.
+    expect((await replicationStatus(rotated.ctx, status, [db])).databases[0]?.message).not.toMatch(
+      /credentials changed/,
+    );
+
+    const cut = await cutoverDatabase(rotated.ctx, request, db);
+    expect(cut.status, cut.message).toBe('done');
+    expect(await leftovers(s.cluster, target(), ['rotateshop'])).toEqual([]);
+    const log = target().log();
+    expect(log).not.toContain(rotated.password);
+    expect(log).not.toContain(s.password);
   });
 });

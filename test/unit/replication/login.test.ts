@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   type LoginPowers,
+  loginFingerprint,
   planSubscriptionLogin,
+  sameLogin,
   subscriptionRoleGrants,
   subscriptionRoleSql,
 } from '../../../core/steps/replication/login.js';
@@ -97,5 +99,24 @@ describe('subscriptionRoleName', () => {
       expect(Buffer.byteLength(subscriptionRoleName(name), 'utf8')).toBeLessThanOrEqual(63);
     }
     expect(subscriptionRoleName('Shop')).not.toBe(subscriptionRoleName('shop'));
+  });
+});
+
+describe('the fallback login fingerprint', () => {
+  it('recognises the same user and password, and neither another password nor another user', () => {
+    const fingerprint = loginFingerprint('avnadmin', 'old-secret');
+    expect(fingerprint).toMatch(/^pbkdf2-sha256\$4096\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(fingerprint).not.toContain('old-secret');
+    expect(sameLogin(fingerprint, 'avnadmin', 'old-secret')).toBe(true);
+    expect(sameLogin(fingerprint, 'avnadmin', 'new-secret')).toBe(false);
+    expect(sameLogin(fingerprint, 'avnadmin2', 'old-secret')).toBe(false);
+  });
+
+  it('salts every fingerprint, and treats an unreadable one as changed', () => {
+    expect(loginFingerprint('u', 'p')).not.toBe(loginFingerprint('u', 'p'));
+    const salt = Buffer.alloc(16, 7);
+    expect(loginFingerprint('u', 'p', salt)).toBe(loginFingerprint('u', 'p', salt));
+    expect(sameLogin('garbage', 'u', 'p')).toBe(false);
+    expect(sameLogin('pbkdf2-sha256$99999999$AAAA$AAAA', 'u', 'p')).toBe(false);
   });
 });
