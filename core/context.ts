@@ -16,4 +16,9 @@ export interface RunContext {
    * can measure it. undefined: unknown.
    */
   readonly targetFreeBytes?: () => Promise<number | undefined>;
+  /**
+   * Replaces the distributions' directories searched for pg_dump / pg_restore (core/pgtools-locate.ts), as a task
+   * image's `/usr/lib/postgresql/<N>/bin` would be: tests. `PG_MIGRATE_PG_BIN` and PATH are searched as always.
+   */
+  readonly pgToolDirs?: readonly string[];
 }

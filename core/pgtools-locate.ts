@@ -1,14 +1,19 @@
 /**
- * Finds pg_dump / pg_restore able to dump a server of a given major version (pg_dump refuses servers newer than
- * itself). Search order: the directory in env `PG_MIGRATE_PG_BIN` (used when it qualifies: an explicit choice
- * wins); then the distributions' directories (`/usr/lib/postgresql/<N>/bin`, `/usr/pgsql-<N>/bin`, Homebrew's
- * `postgresql@<N>`), the newest qualifying one; only then the directories of `PATH`, the newest qualifying one.
+ * Finds pg_dump / pg_restore for a migration from a source of one major to a target of another. pg_dump refuses
+ * servers newer than itself, so the tools' major must be at least the source's; and pg_restore writes SQL of its own
+ * major, which an older target may reject (pg_restore 17 emits `SET transaction_timeout`, unknown to 14–16, and the
+ * restore runs with `--exit-on-error`). So among the qualifying tools the TARGET's major is preferred, then the
+ * nearest older one, then the nearest newer one ({@link choosePgTools}).
+ *
+ * Search order: the directory in env `PG_MIGRATE_PG_BIN` (used when it qualifies: an explicit choice wins); then the
+ * distributions' directories (`/usr/lib/postgresql/<N>/bin`, `/usr/pgsql-<N>/bin`, Homebrew's `postgresql@<N>`),
+ * the best qualifying one; only then the directories of `PATH`, the best qualifying one.
  * A directory anyone may write to (world-writable, like `/tmp`), or a relative `PATH` entry, is never used: whoever
  * can plant a `pg_dump` there would run it with the servers' passwords in its environment.
  *
  * @example
  * ```ts
- * const tools = await findPgTools(14); // { dir: '/usr/lib/postgresql/15/bin', version: '15.8', major: 15 }
+ * const tools = await findPgTools(14, { targetMajor: 16 }); // { dir: '/usr/lib/postgresql/16/bin', version: '16.4', major: 16 }
  * ```
  */
 import { execFile } from 'node:child_process';
@@ -126,31 +131,72 @@ async function probeSafe(dir: string): Promise<PgTools | undefined> {
   return toolsWritableByAnyone(dir) ? undefined : probe(dir);
 }
 
-function newest(found: readonly (PgTools | undefined)[], minMajor: number): PgTools | undefined {
-  const qualifying = found.filter((t): t is PgTools => t !== undefined && t.major >= minMajor);
-  qualifying.sort((a, b) => b.major - a.major);
-  return qualifying[0];
+/**
+ * Pure: the client tools for a migration from `sourceMajor` to `targetMajor`, among `candidates` (in search order),
+ * or undefined when none has a major ≥ the source's. Preference: the target's major (pg_dump of that major dumps any
+ * older source, and its pg_restore writes nothing the target rejects); else the newest major below the target's;
+ * else the oldest above it (the nearest to the target either way). Without a target major: the newest. Among tools
+ * of the same major, the first in search order.
+ *
+ * @example
+ * ```ts
+ * choosePgTools([{ major: 17 }, { major: 16 }, { major: 15 }], 14, 16); // { major: 16 }
+ * choosePgTools([{ major: 17 }, { major: 15 }], 14, 16); // { major: 15 } (older than the target, still ≥ the source)
+ * choosePgTools([{ major: 17 }, { major: 14 }], 15, 16); // { major: 17 } (14 cannot dump a 15 source)
+ * ```
+ */
+export function choosePgTools<T extends { readonly major: number }>(
+  candidates: readonly (T | undefined)[],
+  sourceMajor: number,
+  targetMajor?: number,
+): T | undefined {
+  const qualifying = candidates.filter((t): t is T => t !== undefined && t.major >= sourceMajor);
+  const first = (pick: (a: T, b: T) => boolean, among: readonly T[]) =>
+    among.reduce<T | undefined>((best, t) => (best === undefined || pick(t, best) ? t : best), undefined);
+  if (targetMajor === undefined) return first((a, b) => a.major > b.major, qualifying);
+  return (
+    qualifying.find((t) => t.major === targetMajor) ??
+    first(
+      (a, b) => a.major > b.major,
+      qualifying.filter((t) => t.major < targetMajor),
+    ) ??
+    first(
+      (a, b) => a.major < b.major,
+      qualifying.filter((t) => t.major > targetMajor),
+    )
+  );
+}
+
+export interface FindPgToolsOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Replaces the distributions' directories (tests). */
+  readonly distribution?: readonly string[];
+  /** The target's major: tools of that major are preferred ({@link choosePgTools}). Without it: the newest. */
+  readonly targetMajor?: number;
 }
 
 /**
- * pg_dump / pg_restore whose major is at least `minMajor`, or undefined when none is installed. `distribution`
- * replaces the distributions' directories (tests).
+ * pg_dump / pg_restore able to dump a source of major `sourceMajor` (their major at least that), the best for
+ * `options.targetMajor` ({@link choosePgTools}), or undefined when none is installed. `PG_MIGRATE_PG_BIN` wins
+ * whenever it qualifies; then the distributions' directories; then `PATH`.
  */
-export async function findPgTools(
-  minMajor: number,
-  options: { readonly env?: NodeJS.ProcessEnv; readonly distribution?: readonly string[] } = {},
-): Promise<PgTools | undefined> {
+export async function findPgTools(sourceMajor: number, options: FindPgToolsOptions = {}): Promise<PgTools | undefined> {
   const env = options.env ?? process.env;
   const distribution = options.distribution ?? distributionDirs();
   const { explicit, others } = pgToolsSearchPath(env, distribution);
   if (explicit !== undefined) {
     const chosen = await probeSafe(explicit);
-    if (chosen && chosen.major >= minMajor) return chosen;
+    if (chosen && chosen.major >= sourceMajor) return chosen;
   }
-  const fromDistribution = newest(
+  const fromDistribution = choosePgTools(
     await Promise.all(others.filter((d) => distribution.includes(d)).map(probeSafe)),
-    minMajor,
+    sourceMajor,
+    options.targetMajor,
   );
   if (fromDistribution) return fromDistribution;
-  return newest(await Promise.all(others.filter((d) => !distribution.includes(d)).map(probeSafe)), minMajor);
+  return choosePgTools(
+    await Promise.all(others.filter((d) => !distribution.includes(d)).map(probeSafe)),
+    sourceMajor,
+    options.targetMajor,
+  );
 }

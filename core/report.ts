@@ -72,6 +72,8 @@ export interface DatabaseResult {
   readonly error?: string;
   /** What was degraded in this database (owners, grants, locale, settings); see core/warnings.ts. */
   readonly warnings?: readonly Warning[];
+  /** The pg_dump / pg_restore the step ran, version and directory (core/pgtools-locate.ts chooses the target's major). */
+  readonly pgTools?: string;
 }
 
 export interface ServerInfo {

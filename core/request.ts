@@ -11,14 +11,30 @@ import { InputError } from './errors.js';
 import { SSL_MODES } from './tls.js';
 import { WARNING_KINDS } from './warnings.js';
 
+/** An RDS DB instance or cluster identifier (1–63 letters, digits, hyphens; a letter first), or its ARN. */
+const rdsIdentifier = (kind: 'db' | 'cluster') =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\\d{12}:${kind}:)?[A-Za-z][A-Za-z0-9-]{0,62}$`),
+      `must be an RDS ${kind === 'db' ? 'DB instance' : 'DB cluster'} identifier or its ARN`,
+    );
+
 /**
  * Where a server's connection string comes from. Credentials are never in the request itself on AWS:
- * `secretArn` (RDS secret JSON or a secret holding a URI) is resolved by the Lambda / task. `env` names an
- * environment variable holding a URI or key=value string (the local CLI uses it so that no credential enters the
- * execution input). `uri` is allowed only where the deployment explicitly allows plain URIs.
+ * `secretArn` (RDS secret JSON or a secret holding a URI) is resolved by the Lambda / task. A secret RDS manages
+ * (`ManageMasterUserPassword`) holds only the user name and password: `dbInstanceIdentifier` or
+ * `dbClusterIdentifier` (at most one) names the RDS instance or Aurora cluster whose endpoint, port and database
+ * complete it (without either, the secret's `aws:rds:primaryDB…Arn` tag names it; lambdas/shared/rds.ts). `env`
+ * names an environment variable holding a URI or key=value string (the local CLI uses it so that no credential
+ * enters the execution input). `uri` is allowed only where the deployment explicitly allows plain URIs.
  */
 export const ConnectionRefSchema = z.union([
-  z.strictObject({ secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN') }),
+  z.strictObject({
+    secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN'),
+    dbInstanceIdentifier: rdsIdentifier('db').optional(),
+    dbClusterIdentifier: rdsIdentifier('cluster').optional(),
+  }),
   z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name') }),
   z.strictObject({ uri: z.string().min(1) }),
 ]);
@@ -123,6 +139,11 @@ export function parseRequest(input: unknown): Request {
   }
   const request = result.data;
   const problems: string[] = [];
+  for (const side of ['source', 'target'] as const) {
+    const ref = request[side];
+    if ('secretArn' in ref && ref.dbInstanceIdentifier !== undefined && ref.dbClusterIdentifier !== undefined)
+      problems.push(`${side}: give dbInstanceIdentifier or dbClusterIdentifier, not both`);
+  }
   if (request.dbs && request.dbs.length === 0)
     problems.push('dbs: an empty list selects nothing; omit it to select every database');
   if (request.subscriptionSslrootcert === 'system' && (request.subscriptionSslmode ?? 'verify-full') !== 'verify-full')

@@ -18,6 +18,7 @@ export {
   type PgMigrationWorkflowProps,
   TASK_CONTAINER_NAME,
   TASK_IMAGE_PG_MAJOR,
+  TASK_IMAGE_PG_MAJORS,
 } from './pg-migration-workflow.js';
 export { PgMigrationStack, type PgMigrationStackProps } from './pg-migration-stack.js';
 export { PgMigrationStage, type PgMigrationStageProps } from './pg-migration-stage.js';

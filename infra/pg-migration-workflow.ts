@@ -57,12 +57,12 @@ import {
   REPORT_READERS,
   REPORT_WRITERS,
   TASK_CONTAINER_NAME,
-  TASK_IMAGE_PG_MAJOR,
+  TASK_IMAGE_PG_MAJORS,
 } from './workflow-resources.js';
 
 export type { FunctionName } from './state-names.js';
 export type { DefaultSslMode, PgMigrationSchedule, PgMigrationWorkflowProps } from './workflow-props.js';
-export { TASK_CONTAINER_NAME, TASK_IMAGE_PG_MAJOR } from './workflow-resources.js';
+export { TASK_CONTAINER_NAME, TASK_IMAGE_PG_MAJOR, TASK_IMAGE_PG_MAJORS } from './workflow-resources.js';
 
 /**
  * The pg-migrate workflow: one Standard state machine routed by `request.action` (check, migrate, status,
@@ -148,8 +148,8 @@ export class PgMigrationWorkflow extends Construct {
     // ResolveRequest refuses a secret the stack may not read before anything else sees the request.
     functions.resolve.addEnvironment(ALLOWED_SECRET_ARNS_ENV, allowedSecretPatterns(secrets).join(','));
     // pg_dump runs in the Fargate task, not in the pre-check Lambda: the version check takes the task image's
-    // client tools major from here (tasks/Dockerfile ARG PG_MAJOR).
-    functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, String(TASK_IMAGE_PG_MAJOR));
+    // client tools majors from here (tasks/Dockerfile ARG PG_MAJORS).
+    functions.precheck.addEnvironment(TASK_PG_MAJOR_ENV, TASK_IMAGE_PG_MAJORS.join(','));
     // The disk-space check reads the target's FreeStorageSpace (RDS / Aurora) from CloudWatch.
     functions.precheck.addToRolePolicy(
       new iam.PolicyStatement({

@@ -149,3 +149,23 @@ export function taskImageContext(): string {
     throw new Error(`pg-migrate: the package has no prebuilt task image context (${dir}); reinstall pg-migrate`);
   return dir;
 }
+
+/** The task image's Dockerfile and its ignore file, relative to {@link taskImageContext}. */
+export const TASK_DOCKERFILE = 'tasks/Dockerfile';
+export const TASK_DOCKERIGNORE = 'tasks/Dockerfile.dockerignore';
+
+/** The patterns of a `.dockerignore` text (comments and blank lines left out). */
+export function dockerignorePatterns(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/**
+ * The exclude list CDK stages the task image's context with: the very patterns of `tasks/Dockerfile.dockerignore`
+ * (Docker mode), so the staged context and a plain `docker build -f tasks/Dockerfile .` see the same files.
+ */
+export function taskImageExclude(context: string = taskImageContext()): string[] {
+  return dockerignorePatterns(readFileSync(join(context, TASK_DOCKERIGNORE), 'utf8'));
+}

@@ -2,7 +2,7 @@
  * The AWS resources of the workflow, each made by one function: the security groups, the Lambda functions (one per
  * handler module), the Fargate task definition, and the secret grants. The construct composes them.
  */
-import { ArnFormat, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, IgnoreMode, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -14,10 +14,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { FunctionName } from './state-names.js';
-import { LAMBDA_HANDLER, lambdaCode, taskImageContext } from './workflow-assets.js';
+import { LAMBDA_HANDLER, lambdaCode, TASK_DOCKERFILE, taskImageContext, taskImageExclude } from './workflow-assets.js';
 
-/** The PostgreSQL client tools major in the task image (tasks/Dockerfile `ARG PG_MAJOR`). */
-export const TASK_IMAGE_PG_MAJOR = 17;
+/**
+ * The PostgreSQL client tools majors installed side by side in the task image (tasks/Dockerfile `ARG PG_MAJORS`);
+ * the task uses the target's major, or the nearest (core/pgtools-locate.ts `choosePgTools`).
+ */
+export const TASK_IMAGE_PG_MAJORS: readonly number[] = [14, 15, 16, 17, 18];
+
+/** The newest client tools major in the task image: the newest source it can dump. */
+export const TASK_IMAGE_PG_MAJOR = Math.max(...TASK_IMAGE_PG_MAJORS);
 
 /** The task's container name (ECS container overrides refer to it). */
 export const TASK_CONTAINER_NAME = 'pg-migrate';
@@ -196,13 +202,15 @@ export function createTaskDefinition(scope: Construct, settings: TaskSettings): 
       operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
     },
   });
+  const context = taskImageContext();
   taskDefinition.addContainer('Container', {
     containerName: TASK_CONTAINER_NAME,
-    image: ecs.ContainerImage.fromAsset(taskImageContext(), {
-      file: 'tasks/Dockerfile',
+    image: ecs.ContainerImage.fromAsset(context, {
+      file: TASK_DOCKERFILE,
       platform: Platform.LINUX_AMD64,
-      // The build context is the repository root, but the image needs only these two files.
-      exclude: ['**', '!tasks/Dockerfile', '!dist/task.mjs'],
+      // The build context is the repository root; the image is built from the task's sources only (an allow-list).
+      exclude: taskImageExclude(context),
+      ignoreMode: IgnoreMode.DOCKER,
     }),
     logging: ecs.LogDrivers.awsLogs({
       streamPrefix: 'task',

@@ -27,7 +27,7 @@ import {
 import { type ConnectionSpec, connect } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { describeError } from '../errors.js';
-import { findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
+import { choosePgTools, findPgTools, type PgTools, pgToolsSearchPath } from '../pgtools-locate.js';
 import type { Request } from '../request.js';
 import { collectRoleScope, type RoleScopeFacts, readRoleScopeFacts, rolesInScope } from '../role-scope.js';
 import { type LogSettings, quietSession, secretFunctionAvailable } from '../secret-statements.js';
@@ -434,28 +434,37 @@ async function localFreeSpace(dir: string, port: number, startEpoch: number): Pr
 
 /**
  * On AWS the check runs in a Lambda but pg_dump runs in the Fargate task: the deployment sets this variable to the
- * major version of the task image's client tools (tasks/Dockerfile `PG_MAJOR`), used instead of local binaries.
+ * majors of the task image's client tools, comma-separated (tasks/Dockerfile `PG_MAJORS`, e.g. `14,15,16,17,18`),
+ * used instead of local binaries; the task will pick among them as {@link choosePgTools} does.
  */
 export const TASK_PG_MAJOR_ENV = 'PG_MIGRATE_TASK_PG_MAJOR';
 
-function taskToolsMajor(): number | undefined {
-  const text = process.env[TASK_PG_MAJOR_ENV];
+/** The majors named by {@link TASK_PG_MAJOR_ENV} (`17`, `14,15,16,17,18`, `17.2`), or undefined when unset. */
+export function taskToolsMajors(text: string | undefined = process.env[TASK_PG_MAJOR_ENV]): number[] | undefined {
   if (text === undefined || text.trim() === '') return undefined;
-  const major = Number(text.trim().split('.')[0]);
-  return Number.isInteger(major) && major >= 10 ? major : undefined;
+  const majors = text
+    .split(',')
+    .map((part) => Number(part.trim().split('.')[0]))
+    .filter((major) => Number.isInteger(major) && major >= 10);
+  return majors.length > 0 ? majors : undefined;
 }
 
-async function findTools(sourceMajor: number): Promise<ToolsFacts> {
-  const task = taskToolsMajor();
+async function findTools(sourceMajor: number, targetMajor: number | undefined): Promise<ToolsFacts> {
+  const task = taskToolsMajors();
   if (task !== undefined) {
+    const chosen = choosePgTools(
+      task.map((major) => ({ major })),
+      sourceMajor,
+      targetMajor,
+    );
     return {
-      ...(task >= sourceMajor
-        ? { tools: { dir: 'task image', version: String(task), major: task, inTaskImage: true } }
+      ...(chosen
+        ? { tools: { dir: 'task image', version: String(chosen.major), major: chosen.major, inTaskImage: true } }
         : {}),
-      searched: `${TASK_PG_MAJOR_ENV}=${task} (the Fargate task image)`,
+      searched: `${TASK_PG_MAJOR_ENV}=${task.join(',')} (the Fargate task image)`,
     };
   }
-  const tools = await findPgTools(sourceMajor);
+  const tools = await findPgTools(sourceMajor, targetMajor === undefined ? {} : { targetMajor });
   const path = pgToolsSearchPath();
   const searched = [
     ...(path.explicit ? [`PG_MIGRATE_PG_BIN=${path.explicit}`] : []),
@@ -684,7 +693,12 @@ export async function collectServerFacts(ctx: RunContext, request: Request): Pro
         ? await readRoleScope(ctx, request, s, selected, targetRoles)
         : undefined;
     const tools: Outcome<ToolsFacts> = sourceServer.ok
-      ? await attempt(() => findTools(majorOf(sourceServer.value.versionNum)))
+      ? await attempt(() =>
+          findTools(
+            majorOf(sourceServer.value.versionNum),
+            targetServer.ok ? majorOf(targetServer.value.versionNum) : undefined,
+          ),
+        )
       : sourceServer;
     return {
       source: {

@@ -57,7 +57,7 @@ export function evaluateVersion(facts: VersionFacts): CheckResult[] {
         `no pg_dump / pg_restore of version ${sourceMajor} or newer found (searched ${facts.searched})`,
         {
           remedy: facts.searched.includes(TASK_PG_MAJOR_ENV)
-            ? `rebuild the task image with client tools ${Math.max(sourceMajor, targetMajor)} or newer (tasks/Dockerfile, build argument PG_MAJOR) and set ${TASK_PG_MAJOR_ENV} accordingly`
+            ? `rebuild the task image with the client tools of major ${Math.max(sourceMajor, targetMajor)} added (tasks/Dockerfile build argument PG_MAJORS, and TASK_IMAGE_PG_MAJORS in infra/workflow-resources.ts, which sets ${TASK_PG_MAJOR_ENV})`
             : `install the PostgreSQL ${Math.max(sourceMajor, targetMajor)} client tools (e.g. apt-get install postgresql-client-${Math.max(sourceMajor, targetMajor)}) or set PG_MIGRATE_PG_BIN to their directory`,
           details,
         },

@@ -27,16 +27,34 @@ async function majorOf(spec: RunContext['source']): Promise<number> {
   return withClient(spec, spec.database, serverMajor);
 }
 
-/** Finds pg_dump / pg_restore able to dump the source (major ≥ the source's). */
+/**
+ * Finds pg_dump / pg_restore able to dump the source (major ≥ the source's), of the target's major where installed
+ * (core/pgtools-locate.ts `choosePgTools`: pg_restore then writes nothing the target rejects), and logs the choice.
+ */
 export async function locateTools(ctx: RunContext): Promise<PgTools> {
-  const major = await majorOf(ctx.source);
-  const tools = await findPgTools(major);
+  const [sourceMajor, targetMajor] = await Promise.all([majorOf(ctx.source), majorOf(ctx.target)]);
+  const tools = await findPgTools(sourceMajor, {
+    targetMajor,
+    ...(ctx.pgToolDirs ? { distribution: ctx.pgToolDirs } : {}),
+  });
   if (!tools) {
     throw new PermanentError(
-      `no pg_dump/pg_restore of major ${major} or newer found (PG_MIGRATE_PG_BIN, /usr/lib/postgresql/<N>/bin, PATH)`,
+      `no pg_dump/pg_restore of major ${sourceMajor} or newer found (PG_MIGRATE_PG_BIN, /usr/lib/postgresql/<N>/bin, PATH)`,
     );
   }
+  ctx.logger.info('client tools chosen', {
+    dir: tools.dir,
+    version: tools.version,
+    sourceMajor,
+    targetMajor,
+    ...(tools.major !== targetMajor ? { note: `no client tools of the target's major ${targetMajor} found` } : {}),
+  });
   return tools;
+}
+
+/** What the report says of the tools a database was migrated with, e.g. `16.4 (/usr/lib/postgresql/16/bin)`. */
+export function toolsUsed(tools: PgTools): string {
+  return `${tools.version} (${tools.dir})`;
 }
 
 /**
@@ -117,6 +135,7 @@ export async function migrateByDump(
         message: 'nothing to migrate: the source database holds no user objects',
         verification: [],
         warnings: warnings.list(),
+        pgTools: toolsUsed(tools),
       };
     }
     const steps = await completedSteps(ctx.target, name);
@@ -215,6 +234,7 @@ export async function migrateByDump(
           verification,
           error: ERROR_NAMES.verifyMismatch,
           warnings: warnings.list(),
+          pgTools: toolsUsed(tools),
         };
       }
       await dropProgress(ctx.target, name);
@@ -231,6 +251,7 @@ export async function migrateByDump(
         message: summary,
         verification,
         warnings: warnings.list(),
+        pgTools: toolsUsed(tools),
       };
     } finally {
       await snapshot.release();

@@ -22,6 +22,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/state-names.js';
 import { handlerModules } from '../../scripts/build-package.js';
+import { contextHas, dockerfileContextSources } from '../support/dockerfile.js';
 import { useCluster } from '../support/vitest.js';
 import { ROOT, readJson } from '../e2e/cli.js';
 
@@ -64,41 +65,6 @@ function npm(args: readonly string[], cwd: string): Promise<Run> {
 
 function expectOk(result: Run, what: string): void {
   expect(result.code, `${what}\n${result.stdout}\n${result.stderr}`).toBe(0);
-}
-
-/** The sources of every COPY / ADD of a Dockerfile that copies from the build context (not `--from=`). */
-export function dockerfileContextSources(dockerfile: string): string[] {
-  const instructions = dockerfile
-    .replace(/\\\r?\n/g, ' ')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => /^(COPY|ADD)\s/i.test(line));
-  const sources: string[] = [];
-  for (const line of instructions) {
-    const words = line.replace(/^(COPY|ADD)\s+/i, '');
-    const flags = words.match(/^(--\S+\s+)*/)?.[0] ?? '';
-    if (/--from=/.test(flags)) continue;
-    const rest = words.slice(flags.length).trim();
-    const parts = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
-    sources.push(...parts.slice(0, -1));
-  }
-  return sources;
-}
-
-/** Whether `source` (a file, a directory, or a glob) names something among `files` (paths relative to the context). */
-function contextHas(files: readonly string[], source: string): boolean {
-  const path = source.replace(/^\.\//, '').replace(/\/$/, '');
-  if (path === '.' || path === '') return files.length > 0;
-  if (/[*?[]/.test(path)) {
-    const pattern = new RegExp(
-      `^${path
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')}(/.*)?$`,
-    );
-    return files.some((f) => pattern.test(f));
-  }
-  return files.some((f) => f === path || f.startsWith(`${path}/`));
 }
 
 let work: string;

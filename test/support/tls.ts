@@ -24,6 +24,9 @@ function openssl(args: readonly string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** `openssl req` arguments for a new unencrypted EC P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'] as const;
+
 const madeDirs: string[] = [];
 let exitHook = false;
 
@@ -48,11 +51,7 @@ export function makeTestCa(parent?: string, name = 'pg-migrate test CA'): TestCa
   openssl([
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...NEW_EC_KEY,
     '-keyout',
     keyFile,
     '-out',
@@ -85,21 +84,7 @@ export function issueCertificate(
   const csrFile = join(dir, 'cert.csr');
   const certFile = join(dir, 'cert.crt');
   const extFile = join(dir, 'cert.ext');
-  openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    csrFile,
-    '-subj',
-    `/CN=${commonName}`,
-  ]);
+  openssl(['req', '-new', ...NEW_EC_KEY, '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${commonName}`]);
   writeFileSync(
     extFile,
     [

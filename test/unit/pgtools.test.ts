@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../../core/connection.js';
 import { PermanentError } from '../../core/errors.js';
-import { findPgTools, pgToolsSearchPath } from '../../core/pgtools-locate.js';
+import { choosePgTools, findPgTools, pgToolsSearchPath } from '../../core/pgtools-locate.js';
 import {
   dbnameConninfo,
   pgDumpArgs,
@@ -263,5 +263,97 @@ describe('finding the client tools safely', () => {
     expect(await findPgTools(14, { env, distribution: ['/usr/lib/postgresql/15/bin'] })).toMatchObject({
       dir: '/usr/lib/postgresql/15/bin',
     });
+  });
+});
+
+describe('choosing the client tools for a source and a target major', () => {
+  const majors = (...list: number[]) => list.map((major) => ({ major }));
+
+  it.each([
+    { installed: [14, 15, 16, 17, 18], source: 14, target: 16, chosen: 16, why: "the target's major" },
+    { installed: [14, 15, 16, 17, 18], source: 16, target: 16, chosen: 16, why: "the target's major" },
+    { installed: [14, 15, 16, 17, 18], source: 10, target: 12, chosen: 14, why: 'the nearest newer, none older' },
+    { installed: [14, 15, 17], source: 14, target: 16, chosen: 15, why: 'the nearest older, still >= the source' },
+    { installed: [14, 17], source: 15, target: 16, chosen: 17, why: 'the nearest newer: 14 cannot dump a 15 source' },
+    { installed: [17, 18], source: 10, target: 15, chosen: 17, why: 'the nearest newer' },
+    { installed: [15], source: 10, target: 18, chosen: 15, why: 'the only qualifying' },
+  ])('chooses $chosen from $installed for $source -> $target: $why', ({ installed, source, target, chosen }) => {
+    expect(choosePgTools(majors(...installed), source, target)?.major).toBe(chosen);
+  });
+
+  it('chooses the newest without a target major, and the first in search order among equal majors', () => {
+    expect(choosePgTools(majors(15, 17, 16), 14)?.major).toBe(17);
+    const first = { major: 16, dir: 'a' };
+    expect(choosePgTools([{ major: 15, dir: 'x' }, first, { major: 16, dir: 'b' }], 14, 16)).toBe(first);
+    expect(choosePgTools([{ major: 17, dir: 'x' }, first, { major: 16, dir: 'b' }], 14, 18)).toEqual({
+      major: 17,
+      dir: 'x',
+    });
+  });
+
+  it('fails when no installed tools can dump the source (returns nothing)', () => {
+    expect(choosePgTools(majors(14, 15), 16, 16)).toBeUndefined();
+    expect(choosePgTools([], 10, 10)).toBeUndefined();
+  });
+});
+
+describe('finding the client tools of the target major among installed majors', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A directory with a fake pg_dump / pg_restore reporting `major` (as a distribution directory would hold). */
+  function fakeBin(major: number): string {
+    const dir = mkdtempSync(join(tmpdir(), `pgm-majors-${major}-`));
+    dirs.push(dir);
+    for (const tool of ['pg_dump', 'pg_restore']) {
+      writeFileSync(join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) ${major}.2"\n`);
+      chmodSync(join(dir, tool), 0o755);
+    }
+    return dir;
+  }
+
+  it("finds the target's major among side-by-side installs (the task image's layout), not the newest", async () => {
+    const installed = [18, 17, 16, 15, 14].map(fakeBin);
+    const env = { PATH: '' };
+    expect(await findPgTools(14, { env, distribution: installed, targetMajor: 16 })).toMatchObject({
+      dir: installed[2],
+      major: 16,
+      version: '16.2',
+    });
+    // pg_restore 17 would emit SET transaction_timeout, which a 15 target rejects: the 15 tools are chosen.
+    expect(await findPgTools(15, { env, distribution: installed, targetMajor: 15 })).toMatchObject({ major: 15 });
+    // Sources and targets older than every install: the oldest install.
+    expect(await findPgTools(10, { env, distribution: installed, targetMajor: 12 })).toMatchObject({ major: 14 });
+    // Without a target: the newest, as before.
+    expect(await findPgTools(14, { env, distribution: installed })).toMatchObject({ major: 18 });
+  });
+
+  it('keeps PG_MIGRATE_PG_BIN first whenever it can dump the source, whatever the target', async () => {
+    const explicit = fakeBin(18);
+    const installed = [fakeBin(16)];
+    const env = { PATH: '', PG_MIGRATE_PG_BIN: explicit };
+    expect(await findPgTools(14, { env, distribution: installed, targetMajor: 16 })).toMatchObject({
+      dir: explicit,
+      major: 18,
+    });
+  });
+
+  it('searches PATH only when no distribution directory can dump the source, and chooses there by target too', async () => {
+    const onPath = [fakeBin(17), fakeBin(16)];
+    const distribution = [fakeBin(14)];
+    const env = { PATH: onPath.join(':') };
+    expect(await findPgTools(14, { env, distribution, targetMajor: 16 })).toMatchObject({ dir: distribution[0] });
+    expect(await findPgTools(15, { env, distribution, targetMajor: 16 })).toMatchObject({ dir: onPath[1], major: 16 });
+  });
+
+  it('never chooses a world-writable directory of the target major', async () => {
+    const open = fakeBin(16);
+    chmodSync(open, 0o777);
+    const safe = fakeBin(17);
+    expect(
+      await findPgTools(14, { env: { PATH: `${open}:${safe}` }, distribution: [], targetMajor: 16 }),
+    ).toMatchObject({ dir: safe, major: 17 });
   });
 });

@@ -37,6 +37,37 @@ describe('parseRequest', () => {
     );
   });
 
+  it('takes an RDS instance or cluster beside a secret ARN, by identifier or ARN', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf';
+    const request = parseRequest({
+      ...base,
+      source: { secretArn, dbInstanceIdentifier: 'orders-db-1' },
+      target: { secretArn, dbClusterIdentifier: 'arn:aws:rds:eu-west-1:123456789012:cluster:orders-aurora' },
+    });
+    expect(request.source).toEqual({ secretArn, dbInstanceIdentifier: 'orders-db-1' });
+    expect(request.target).toEqual({
+      secretArn,
+      dbClusterIdentifier: 'arn:aws:rds:eu-west-1:123456789012:cluster:orders-aurora',
+    });
+  });
+
+  it('fails when a ref names both an RDS instance and a cluster, or an identifier RDS would refuse', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf';
+    expect(() =>
+      parseRequest({ ...base, source: { secretArn, dbInstanceIdentifier: 'a', dbClusterIdentifier: 'b' } }),
+    ).toThrow(/source: give dbInstanceIdentifier or dbClusterIdentifier, not both/);
+    expect(() =>
+      parseRequest({ ...base, target: { secretArn, dbInstanceIdentifier: '1-starts-with-a-digit' } }),
+    ).toThrow(InputError);
+    expect(() =>
+      parseRequest({ ...base, target: { secretArn, dbClusterIdentifier: 'arn:aws:rds:eu-west-1:123456789012:db:x' } }),
+    ).toThrow(InputError);
+    // The fields belong to a secret: an env ref stays strict.
+    expect(() => parseRequest({ ...base, source: { env: 'PG_MIGRATE_SOURCE', dbInstanceIdentifier: 'a' } })).toThrow(
+      InputError,
+    );
+  });
+
   it('fails when the database filter is an empty list', () => {
     expect(() => parseRequest({ ...base, dbs: [] })).toThrow(/selects nothing/);
   });

@@ -86,6 +86,11 @@ describe('checks with a PostgreSQL 14 source', () => {
     try {
       const ctx = contextFor(target16().uri(), target16().uri('template1'));
       expect(statuses(await runCheck('version', requestFor(), ctx))).toEqual(['pass']);
+      // The image's several majors: the target's (16) is the one the task will use.
+      process.env.PG_MIGRATE_TASK_PG_MAJOR = '14,15,16,17,18';
+      const [chosen] = await runCheck('version', requestFor(), ctx);
+      expect(chosen?.status).toBe('pass');
+      expect(chosen?.details).toMatchObject({ toolsVersion: '16', toolsIn: 'task image' });
       process.env.PG_MIGRATE_TASK_PG_MAJOR = '15';
       const [tooOld] = await runCheck('version', requestFor(), ctx);
       expect(tooOld?.status).toBe('fail');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateVersion, type VersionFacts } from '../../../core/checks/version.js';
+import { taskToolsMajors } from '../../../core/checks/collect.js';
 import { parsePgDumpVersion } from '../../../core/pgtools-locate.js';
 
 const v = (num: number) => ({ versionNum: num, version: `${Math.floor(num / 10000)}.${num % 100}` });
@@ -48,6 +49,19 @@ describe('evaluateVersion with the task image tools', () => {
     });
     expect(results.map((r) => r.status)).toEqual(['fail']);
     expect(results[0]?.remedy).toMatch(/rebuild the task image/);
+  });
+});
+
+describe('taskToolsMajors (PG_MIGRATE_TASK_PG_MAJOR)', () => {
+  it.each([
+    ['14,15,16,17,18', [14, 15, 16, 17, 18]],
+    ['17', [17]],
+    [' 16.2 , 17 ', [16, 17]],
+    ['', undefined],
+    [undefined, undefined],
+    ['abc,9', undefined],
+  ])('reads %j as %j', (text, majors) => {
+    expect(taskToolsMajors(text)).toEqual(majors);
   });
 });
 
