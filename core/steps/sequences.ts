@@ -56,7 +56,8 @@ export async function readSequences(source: pg.Client): Promise<SequenceValue[]>
 export async function writeSequences(target: pg.Client, values: readonly SequenceValue[]): Promise<void> {
   for (const batch of batches(values)) {
     await target.query(
-      'SELECT pg_catalog.setval(s::regclass, v, c) FROM pg_catalog.unnest($1::text[], $2::bigint[], $3::boolean[]) AS t(s, v, c)',
+      'SELECT pg_catalog.setval(s::regclass, v, c) FROM ROWS FROM (pg_catalog.unnest($1::text[]), ' +
+        'pg_catalog.unnest($2::bigint[]), pg_catalog.unnest($3::boolean[])) AS t(s, v, c)',
       [batch.map((s) => qualifiedName(s.schema, s.name)), batch.map((s) => s.lastValue), batch.map((s) => s.isCalled)],
     );
   }
