@@ -1,6 +1,6 @@
 /**
  * `PgMigrationWorkflow`: the pg-migrate Step Functions workflow (Lambdas for checks and small steps, a Fargate task
- * for the long work), with logging, tracing, an alarm and optional schedules. It composes the props
+ * for the long work), with logging, tracing, metrics, a dashboard, alarms and optional schedules. It composes the props
  * (`workflow-props.ts`), the resources (`workflow-resources.ts`), the state machine definition
  * (`workflow-definition.ts`) and the cdk-nag acknowledgements (`workflow-nag.ts`).
  *
@@ -35,8 +35,11 @@ import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
+import { DEFAULT_SSLROOTCERT_ENV } from '../core/tls.js';
 import { acknowledgeOperationsFindings, acknowledgeWorkflowFindings } from './workflow-nag.js';
 import { createOperationsRole, createStatusChangeRule, grantReadExecutions } from './workflow-operations.js';
+import { createDashboard, createReplicationAlarms } from './workflow-monitoring.js';
+import { METRICS_ENV, METRICS_NAMESPACE_ENV } from '../core/metrics.js';
 import {
   definitionOptions,
   type PgMigrationWorkflowProps,
@@ -52,6 +55,7 @@ import {
   grantReports,
   grantRunTask,
   allowedSecretPatterns,
+  grantRdsDescribe,
   grantSecrets,
   PURE_FUNCTIONS,
   REPORT_READERS,
@@ -61,7 +65,12 @@ import {
 } from './workflow-resources.js';
 
 export type { FunctionName } from './state-names.js';
-export type { DefaultSslMode, PgMigrationSchedule, PgMigrationWorkflowProps } from './workflow-props.js';
+export type {
+  DefaultSslMode,
+  DefaultSslRootCert,
+  PgMigrationSchedule,
+  PgMigrationWorkflowProps,
+} from './workflow-props.js';
 export { TASK_CONTAINER_NAME, TASK_IMAGE_PG_MAJOR, TASK_IMAGE_PG_MAJORS } from './workflow-resources.js';
 
 /**
@@ -81,6 +90,12 @@ export class PgMigrationWorkflow extends Construct {
   readonly taskSecurityGroup: ec2.SecurityGroup;
   /** Alarm on failed executions. */
   readonly failedExecutionsAlarm: cloudwatch.Alarm;
+  /** Alarm on replication lag above `replicationLagAlarmBytes` (metric `ReplicationLagBytes`). */
+  readonly replicationLagAlarm: cloudwatch.Alarm;
+  /** Alarm on a subscription's apply worker seen down (metric `ApplyWorkerUp`). */
+  readonly applyWorkerStoppedAlarm: cloudwatch.Alarm;
+  /** The CloudWatch dashboard: alarms, executions, and per database the copy, the phase and the replication. */
+  readonly dashboard: cloudwatch.Dashboard;
   /** The state machine's log group. */
   readonly logGroup: logs.LogGroup;
   /** The schedules, by id. */
@@ -100,6 +115,7 @@ export class PgMigrationWorkflow extends Construct {
     const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const functionTimeout = props.functionTimeout ?? WORKFLOW_DEFAULTS.functionTimeout;
     const retention = props.logRetention ?? WORKFLOW_DEFAULTS.logRetention;
+    const metricsNamespace = props.metricsNamespace ?? WORKFLOW_DEFAULTS.metricsNamespace;
     const secrets = {
       ...(props.sourceSecret ? { sourceSecret: props.sourceSecret } : {}),
       ...(props.targetSecret ? { targetSecret: props.targetSecret } : {}),
@@ -128,7 +144,11 @@ export class PgMigrationWorkflow extends Construct {
       POWERTOOLS_SERVICE_NAME: 'pg-migrate',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PGSSLMODE: props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode,
+      [DEFAULT_SSLROOTCERT_ENV]: props.defaultSslRootCert ?? WORKFLOW_DEFAULTS.defaultSslRootCert,
       PG_MIGRATE_ALLOW_PLAIN_URIS: props.allowPlainUris === true ? 'true' : 'false',
+      // EMF metrics on stdout (lambdas/shared/metrics.ts), in the namespace the dashboard and alarms read.
+      [METRICS_ENV]: 'on',
+      [METRICS_NAMESPACE_ENV]: metricsNamespace,
     };
 
     const functions = {} as Record<FunctionName, lambda.Function>;
@@ -141,7 +161,10 @@ export class PgMigrationWorkflow extends Construct {
         environment,
         retention,
       });
-      if (!PURE_FUNCTIONS.has(name)) grantSecrets(functions[name], secrets);
+      if (!PURE_FUNCTIONS.has(name)) {
+        grantSecrets(functions[name], secrets);
+        grantRdsDescribe(this, functions[name]);
+      }
       if (REPORT_WRITERS.has(name)) grantReports(this.reportBucket, functions[name], REPORT_READERS.has(name));
     }
     this.functions = functions;
@@ -171,6 +194,7 @@ export class PgMigrationWorkflow extends Construct {
       retention,
     });
     grantSecrets(this.taskDefinition.taskRole, secrets);
+    grantRdsDescribe(this, this.taskDefinition.taskRole);
     // The task reads its run's request and writes its full result.
     grantReports(this.reportBucket, this.taskDefinition.taskRole, true);
 
@@ -220,6 +244,22 @@ export class PgMigrationWorkflow extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     if (props.alarmTopic) this.failedExecutionsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    const monitoring = {
+      stateMachine: this.stateMachine,
+      namespace: metricsNamespace,
+      replicationLagAlarmBytes: props.replicationLagAlarmBytes ?? WORKFLOW_DEFAULTS.replicationLagAlarmBytes,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      otherAlarms: [this.failedExecutionsAlarm],
+      ...(props.dashboardName !== undefined ? { dashboardName: props.dashboardName } : {}),
+    };
+    const { replicationLagAlarm, applyWorkerStoppedAlarm } = createReplicationAlarms(this, monitoring);
+    this.replicationLagAlarm = replicationLagAlarm;
+    this.applyWorkerStoppedAlarm = applyWorkerStoppedAlarm;
+    this.dashboard = createDashboard(this, monitoring, [
+      this.failedExecutionsAlarm,
+      replicationLagAlarm,
+      applyWorkerStoppedAlarm,
+    ]);
 
     const schedules: Record<string, scheduler.Schedule> = {};
     for (const schedule of props.schedules ?? []) {

@@ -5,10 +5,13 @@
 import { withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import { classify, describeError } from '../../errors.js';
+import type { ProgressEvent } from '../../logger.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult, DatabaseStatus } from '../../report.js';
 import type { Request } from '../../request.js';
+import { WarningList } from '../../warnings.js';
 import { readSlot, readSubscription, type SlotState, type SubscriptionState } from './catalog.js';
+import { refreshSourceLogin } from './login.js';
 import { replicationNames } from './names.js';
 import { pollUntil } from './wait.js';
 
@@ -44,6 +47,19 @@ export function isInSync(state: SyncState, maxLagBytes: number): boolean {
   );
 }
 
+/** The state as a progress event: the apply worker (down when there is no subscription), tables ready, the lag. */
+export function replicationEvent(database: string, state: SyncState): ProgressEvent {
+  const { subscription, slot } = state;
+  return {
+    kind: 'replication',
+    database,
+    applyRunning: subscription !== undefined && subscription.enabled && subscription.applyRunning,
+    tables: subscription?.tables ?? 0,
+    ready: subscription?.ready ?? 0,
+    ...(slot?.lagBytes !== undefined ? { lagBytes: slot.lagBytes } : {}),
+  };
+}
+
 /** One line for people: "4/4 tables ready, apply worker running, lag 120 B". */
 export function describeSyncState(state: SyncState): string {
   const { subscription, slot } = state;
@@ -76,21 +92,26 @@ export async function databaseStatus(
 ): Promise<{ result: DatabaseResult; inSync: boolean }> {
   const started = Date.now();
   try {
+    // A rotated source password reaches the subscription before its worker next needs to log in (fallback only).
+    const login = await refreshSourceLogin(ctx, request, name);
     const state = await readSyncState(ctx, name);
+    ctx.progress(replicationEvent(name, state));
     const inSync = isInSync(state, request.maxLagBytes);
     const healthy = state.subscription !== undefined && state.slot !== undefined;
+    const note = login.refreshed ? '; the source credentials changed: the subscription connection was updated' : '';
     return {
       inSync,
       result: {
         ...baseResult(
           name,
           healthy ? 'replicating' : 'failed',
-          `${inSync ? 'in sync' : 'not in sync'}: ${describeSyncState(state)}`,
+          `${inSync ? 'in sync' : 'not in sync'}: ${describeSyncState(state)}${note}`,
           state.slot?.lagBytes ?? 0,
         ),
         tables: state.subscription?.tables ?? 0,
         durationMs: Date.now() - started,
         ...(healthy ? {} : { error: 'PgMigrate.Permanent' }),
+        ...(login.problem ? { warnings: [{ kind: 'subscription-login' as const, message: login.problem }] } : {}),
       },
     };
   } catch (err) {
@@ -131,11 +152,15 @@ export async function replicationStatus(
     const { result, inSync } = await databaseStatus(ctx, request, database.name);
     // A result of the migration keeps what it measured (rows and bytes copied, its duration).
     const earlier = 'rows' in database ? (database as DatabaseResult) : undefined;
-    results.push(
-      earlier
+    const warnings = new WarningList();
+    warnings.addAll(earlier?.warnings);
+    warnings.addAll(result.warnings);
+    results.push({
+      ...(earlier
         ? { ...earlier, ...result, rows: earlier.rows, bytes: earlier.bytes, durationMs: earlier.durationMs }
-        : result,
-    );
+        : result),
+      ...(warnings.list().length > 0 ? { warnings: warnings.list() } : {}),
+    });
     allInSync &&= inSync;
   }
   return { databases: results, allInSync };
@@ -190,6 +215,7 @@ export async function waitForSync(
     await pollUntil(
       async () => {
         state = await readSyncState(ctx, database);
+        ctx.progress(replicationEvent(database, state));
         if (!state.subscription || !state.slot) throw new Error(describeSyncState(state));
         inSync = isInSync(state, request.maxLagBytes);
         if (!inSync) ctx.progress({ kind: 'phase', database, phase: 'sync', detail: describeSyncState(state) });
