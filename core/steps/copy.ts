@@ -386,8 +386,9 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
           kind: 'table',
           database,
           table: tableName(task.table),
-          // One CopyData message per row (binary adds one for its trailer): exact enough for a progress bar; the
-          // final event carries the servers' own count.
+          // One CopyData message per row; binary may add its header's and adds its trailer's, not counted here,
+          // so that progress never shows more rows than the table has (it may lag two rows). The final event
+          // carries the servers' own count.
           rows: (acc?.rows ?? 0) + rows,
           bytes: (acc?.bytes ?? 0) + bytes,
           totalBytes: task.table.bytes,
@@ -402,7 +403,7 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
           const now = Date.now();
           if (now - reportedAt >= 1000) {
             reportedAt = now;
-            report(bytes, messages);
+            report(bytes, format === 'binary' ? Math.max(0, messages - 2) : messages);
           }
         },
       });
