@@ -10,6 +10,7 @@ import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
 import type { PlannedDatabase } from '../plan.js';
 import { findPgTools } from '../pgtools-locate.js';
+import { databaseConcurrency, taskSessions } from '../session-budget.js';
 import type { PgTools } from '../pgtools.js';
 import type { DatabaseResult, TableResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
@@ -109,12 +110,14 @@ export async function migrateByDump(
 ): Promise<DatabaseResult> {
   const started = Date.now();
   const name = database.name;
-  const jobs = request.jobs;
+  // The run's session budget, this task's share of it, split between the steps' parallel parts.
+  const sessions = taskSessions(request, databaseConcurrency(request));
   const phase = (p: string, detail?: string) =>
     ctx.progress({ kind: 'phase', database: name, phase: p, ...(detail ? { detail } : {}) });
   const warnings = new WarningList(ctx.logger, { database: name });
   try {
     const tools = await locateTools(ctx);
+    ctx.logger.info('session budget', { database: name, budget: request.sessionBudget, ...sessions });
     phase('database');
     await ensureTargetDatabase(ctx, name, warnings);
     // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
@@ -161,16 +164,26 @@ export async function migrateByDump(
     try {
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id }, warnings);
+        await restorePreData(ctx, name, { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id }, warnings);
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
       phase('copy');
-      // Indexes and keys of finished tables are built while the other tables copy (post-data skips them).
-      const early = steps.has('copy') ? new Map<string, string[]>() : await readEarlyIndexesAt(ctx, name, snapshot.id);
+      // Indexes and keys of finished tables are built while the other tables copy (post-data skips them), when the
+      // session share leaves room for it.
+      const early =
+        steps.has('copy') || sessions.indexJobs === 0
+          ? new Map<string, string[]>()
+          : await readEarlyIndexesAt(ctx, name, snapshot.id);
       const copy = await copyBuildingIndexes(
         ctx,
-        { database: name, jobs, snapshot: snapshot.id, ...tableFiltersFor(request, name) },
+        {
+          database: name,
+          jobs: sessions.copyJobs,
+          indexJobs: sessions.indexJobs,
+          snapshot: snapshot.id,
+          ...tableFiltersFor(request, name),
+        },
         early,
       );
       await markStep(ctx.target, name, 'copy');
@@ -178,7 +191,12 @@ export async function migrateByDump(
       phase('post-data');
       if (!steps.has('post-data')) {
         await markStep(ctx.target, name, 'post-data-started');
-        await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, resume: true }, warnings);
+        await restorePostData(
+          ctx,
+          name,
+          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, resume: true },
+          warnings,
+        );
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'post-data');
       } else {
@@ -200,11 +218,18 @@ export async function migrateByDump(
       }
 
       phase('analyze');
-      await analyzeTarget(ctx, name, jobs);
+      await analyzeTarget(ctx, name, sessions.analyzeJobs);
       await handOverDatabase(ctx, name, warnings);
 
       phase('verify');
-      const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);
+      const verification = await verifyTables(
+        ctx,
+        name,
+        snapshot.id,
+        copy.tables,
+        request.checksums,
+        sessions.verifyJobs,
+      );
       const mismatches = verification.filter((t) => !t.ok);
       const rows = verification.reduce((s, t) => s + t.sourceRows, 0);
       const summary = `${copy.tables.length} tables, ${rows} rows, ${largeObjects.count} large objects${
