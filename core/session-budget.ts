@@ -62,7 +62,7 @@ export function budgetProblem(sessionBudget: number, concurrency: number): strin
  * @example
  * ```ts
  * taskSessions({ sessionBudget: 10, maxConcurrency: 2, jobs: 8 });
- * // { concurrency: 2, share: 5, copyJobs: 4, indexJobs: 0, restoreJobs: 4, analyzeJobs: 4, verifyJobs: 4 }
+ * // { concurrency: 2, share: 5, copyJobs: 2, indexJobs: 2, restoreJobs: 4, analyzeJobs: 4, verifyJobs: 4 }
  * ```
  */
 export function taskSessions(
@@ -75,12 +75,14 @@ export function taskSessions(
   const jobs = Math.max(1, request.jobs);
   // One session on each server is never a job's: the snapshot on the source, the bookkeeping on the target.
   const free = share - 1;
-  const copyJobs = Math.min(jobs, free);
+  // The copy's writers and the index builders share the target's free sessions, the copy taking the larger half.
+  const indexJobs = Math.min(jobs, Math.floor(free / 2));
+  const copyJobs = Math.min(jobs, free - indexJobs);
   return {
     concurrency,
     share,
     copyJobs,
-    indexJobs: Math.min(jobs, free - copyJobs),
+    indexJobs,
     restoreJobs: Math.min(jobs, free),
     analyzeJobs: Math.min(jobs, free),
     verifyJobs: Math.min(jobs, free),

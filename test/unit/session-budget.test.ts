@@ -11,13 +11,14 @@ import {
 describe("a task's share of the session budget", () => {
   it.each([
     // budget, concurrency, jobs → share, copy, index, restore, analyze, verify
-    [10, 2, 4, 5, 4, 0, 4, 4, 4],
+    [10, 2, 4, 5, 2, 2, 4, 4, 4],
     [10, 2, 2, 5, 2, 2, 2, 2, 2],
     [10, 1, 4, 10, 4, 4, 4, 4, 4],
-    [10, 1, 16, 10, 9, 0, 9, 9, 9],
-    [6, 2, 8, 3, 2, 0, 2, 2, 2],
+    [10, 1, 16, 10, 5, 4, 9, 9, 9],
+    [6, 2, 8, 3, 1, 1, 2, 2, 2],
     [4, 2, 8, 2, 1, 0, 1, 1, 1],
     [7, 2, 1, 3, 1, 1, 1, 1, 1],
+    [20, 2, 4, 10, 4, 4, 4, 4, 4],
   ])(
     'budget %i, %i databases at once, jobs %i: share %i, copy %i, index %i, restore %i, analyze %i, verify %i',
     (sessionBudget, maxConcurrency, jobs, share, copyJobs, indexJobs, restoreJobs, analyzeJobs, verifyJobs) => {
