@@ -196,6 +196,21 @@ async function cli(
   }
 }
 
+/** `pg-migrate migrate` of one database by `method`, as the cases run it (replication with REPLICA IDENTITY FULL). */
+function migrateArgv(method: 'dump' | 'replication', db: string): string[] {
+  return [
+    'migrate',
+    '--method',
+    method,
+    ...(method === 'replication' ? ['--replica-identity-full'] : []),
+    '--dbs',
+    db,
+    '--jobs',
+    String(jobs),
+    '--no-roles',
+  ];
+}
+
 let engineBundle = '';
 /** The engine alone, from its bundle; returns the engine call's seconds. */
 async function engine(
@@ -319,16 +334,7 @@ async function dumpCase(source: TestCluster, target: TestCluster): Promise<void>
   const whole = await measure(
     `pg-migrate migrate --method dump --jobs ${jobs} (whole CLI)`,
     async () => {
-      const r = await cli(source, target, [
-        'migrate',
-        '--method',
-        'dump',
-        '--dbs',
-        db,
-        '--jobs',
-        String(jobs),
-        '--no-roles',
-      ]);
+      const r = await cli(source, target, migrateArgv('dump', db));
       if (!r.report.ok) throw new Error('the CLI run did not end ok');
       rss = { cli: Math.max(rss.cli, r.cliBytes), task: Math.max(rss.task, r.taskBytes) };
       await sameCounts(source, target, db);
@@ -397,16 +403,7 @@ async function tablesCase(source: TestCluster, target: TestCluster): Promise<voi
   const whole = await measure(
     `pg-migrate migrate --method dump --jobs ${jobs} (whole CLI)`,
     async () => {
-      const r = await cli(source, target, [
-        'migrate',
-        '--method',
-        'dump',
-        '--dbs',
-        db,
-        '--jobs',
-        String(jobs),
-        '--no-roles',
-      ]);
+      const r = await cli(source, target, migrateArgv('dump', db));
       if (!r.report.ok) throw new Error('the CLI run did not end ok');
       return r.seconds;
     },
@@ -532,17 +529,7 @@ async function replicationCase(source: TestCluster, target: TestCluster): Promis
   const whole = await measure(
     `pg-migrate migrate --method replication --jobs ${jobs} until in sync (whole CLI)`,
     async () => {
-      const r = await cli(source, target, [
-        'migrate',
-        '--method',
-        'replication',
-        '--replica-identity-full',
-        '--dbs',
-        db,
-        '--jobs',
-        String(jobs),
-        '--no-roles',
-      ]);
+      const r = await cli(source, target, migrateArgv('replication', db));
       if (!r.report.ok) throw new Error('the CLI run did not end ok');
       return r.seconds;
     },

@@ -28,6 +28,20 @@ export type ProgressEvent =
       readonly bytes: number;
       readonly totalBytes?: number;
       readonly done: boolean;
+    }
+  /** The copy of a database starts: `total` tables to copy, `done` of them already copied by an earlier run. */
+  | { readonly kind: 'tables'; readonly database: string; readonly done: number; readonly total: number }
+  /**
+   * One reading of a database's replication: the apply worker (enabled and running), the tables ready of those
+   * subscribed, and the lag in bytes (undefined: not known yet).
+   */
+  | {
+      readonly kind: 'replication';
+      readonly database: string;
+      readonly applyRunning: boolean;
+      readonly tables: number;
+      readonly ready: number;
+      readonly lagBytes?: number;
     };
 
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -28,7 +28,8 @@ export function dbnameConninfo(database: string): string {
 
 export interface PgDumpOptions {
   readonly database: string;
-  readonly section?: DumpSection;
+  /** One section, or several (`--section` repeated: e.g. pre-data and post-data, the schema without data). */
+  readonly section?: DumpSection | readonly DumpSection[];
   /** Custom format to this file; stdout when absent. */
   readonly file?: string;
   /** Read under an exported snapshot. */
@@ -56,7 +57,8 @@ export interface PgDumpOptions {
  */
 export function pgDumpArgs(options: PgDumpOptions): string[] {
   const args = ['--format=custom', `--compress=${options.compress ?? 0}`];
-  if (options.section) args.push(`--section=${options.section}`);
+  for (const section of typeof options.section === 'string' ? [options.section] : (options.section ?? []))
+    args.push(`--section=${section}`);
   if (options.file) args.push(`--file=${options.file}`);
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
   if (options.noOwner) args.push('--no-owner');

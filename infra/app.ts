@@ -68,6 +68,8 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
     );
   const allowPlainUris = text('allowPlainUris') === 'true';
   const acknowledgeWildcardSecretArns = text('acknowledgeWildcardSecretArns') === 'true';
+  const metricsNamespace = text('metricsNamespace');
+  const replicationLagAlarmBytes = number('replicationLagAlarmBytes');
   return {
     // A lookup (vpcId without subnetIds) needs the account and region at synth.
     ...(vpcId !== undefined && subnetIds === undefined ? { env: { account, region } } : {}),
@@ -93,6 +95,8 @@ export function stackPropsFromContext(app: App): PgMigrationStackProps {
       ...(logRetentionDays !== undefined ? { logRetention: logRetentionDays as logs.RetentionDays } : {}),
       ...(allowPlainUris ? { allowPlainUris } : {}),
       ...(acknowledgeWildcardSecretArns ? { acknowledgeWildcardSecretArns } : {}),
+      ...(metricsNamespace !== undefined ? { metricsNamespace } : {}),
+      ...(replicationLagAlarmBytes !== undefined ? { replicationLagAlarmBytes } : {}),
     },
   };
 }

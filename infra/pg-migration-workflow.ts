@@ -1,6 +1,6 @@
 /**
  * `PgMigrationWorkflow`: the pg-migrate Step Functions workflow (Lambdas for checks and small steps, a Fargate task
- * for the long work), with logging, tracing, an alarm and optional schedules. It composes the props
+ * for the long work), with logging, tracing, metrics, a dashboard, alarms and optional schedules. It composes the props
  * (`workflow-props.ts`), the resources (`workflow-resources.ts`), the state machine definition
  * (`workflow-definition.ts`) and the cdk-nag acknowledgements (`workflow-nag.ts`).
  *
@@ -38,6 +38,8 @@ import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
 import { acknowledgeOperationsFindings, acknowledgeWorkflowFindings } from './workflow-nag.js';
 import { createOperationsRole, createStatusChangeRule, grantReadExecutions } from './workflow-operations.js';
+import { createDashboard, createReplicationAlarms } from './workflow-monitoring.js';
+import { METRICS_ENV, METRICS_NAMESPACE_ENV } from '../core/metrics.js';
 import {
   definitionOptions,
   type PgMigrationWorkflowProps,
@@ -82,6 +84,12 @@ export class PgMigrationWorkflow extends Construct {
   readonly taskSecurityGroup: ec2.SecurityGroup;
   /** Alarm on failed executions. */
   readonly failedExecutionsAlarm: cloudwatch.Alarm;
+  /** Alarm on replication lag above `replicationLagAlarmBytes` (metric `ReplicationLagBytes`). */
+  readonly replicationLagAlarm: cloudwatch.Alarm;
+  /** Alarm on a subscription's apply worker seen down (metric `ApplyWorkerUp`). */
+  readonly applyWorkerStoppedAlarm: cloudwatch.Alarm;
+  /** The CloudWatch dashboard: alarms, executions, and per database the copy, the phase and the replication. */
+  readonly dashboard: cloudwatch.Dashboard;
   /** The state machine's log group. */
   readonly logGroup: logs.LogGroup;
   /** The schedules, by id. */
@@ -101,6 +109,7 @@ export class PgMigrationWorkflow extends Construct {
     const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const functionTimeout = props.functionTimeout ?? WORKFLOW_DEFAULTS.functionTimeout;
     const retention = props.logRetention ?? WORKFLOW_DEFAULTS.logRetention;
+    const metricsNamespace = props.metricsNamespace ?? WORKFLOW_DEFAULTS.metricsNamespace;
     const secrets = {
       ...(props.sourceSecret ? { sourceSecret: props.sourceSecret } : {}),
       ...(props.targetSecret ? { targetSecret: props.targetSecret } : {}),
@@ -130,6 +139,9 @@ export class PgMigrationWorkflow extends Construct {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PGSSLMODE: props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode,
       PG_MIGRATE_ALLOW_PLAIN_URIS: props.allowPlainUris === true ? 'true' : 'false',
+      // EMF metrics on stdout (lambdas/shared/metrics.ts), in the namespace the dashboard and alarms read.
+      [METRICS_ENV]: 'on',
+      [METRICS_NAMESPACE_ENV]: metricsNamespace,
     };
 
     const functions = {} as Record<FunctionName, lambda.Function>;
@@ -225,6 +237,22 @@ export class PgMigrationWorkflow extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     if (props.alarmTopic) this.failedExecutionsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    const monitoring = {
+      stateMachine: this.stateMachine,
+      namespace: metricsNamespace,
+      replicationLagAlarmBytes: props.replicationLagAlarmBytes ?? WORKFLOW_DEFAULTS.replicationLagAlarmBytes,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      otherAlarms: [this.failedExecutionsAlarm],
+      ...(props.dashboardName !== undefined ? { dashboardName: props.dashboardName } : {}),
+    };
+    const { replicationLagAlarm, applyWorkerStoppedAlarm } = createReplicationAlarms(this, monitoring);
+    this.replicationLagAlarm = replicationLagAlarm;
+    this.applyWorkerStoppedAlarm = applyWorkerStoppedAlarm;
+    this.dashboard = createDashboard(this, monitoring, [
+      this.failedExecutionsAlarm,
+      replicationLagAlarm,
+      applyWorkerStoppedAlarm,
+    ]);
 
     const schedules: Record<string, scheduler.Schedule> = {};
     for (const schedule of props.schedules ?? []) {

@@ -124,6 +124,9 @@ export class LocalTaskRunner {
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'DEBUG',
+      // No EMF among the task's lines unless the user asks (lambdas/shared/metrics.ts), even when the CLI itself
+      // runs in an ECS task.
+      PG_MIGRATE_METRICS: process.env.PG_MIGRATE_METRICS ?? 'off',
     });
     const child = spawn(this.command.file, [...this.command.args], {
       cwd: this.command.cwd,

@@ -57,6 +57,19 @@ export function toProgressEvent(value: unknown): ProgressEvent | undefined {
       done: v.done === true,
     };
   }
+  if (v.kind === 'tables' && str(v.database) !== undefined && num(v.done) !== undefined && num(v.total) !== undefined) {
+    return { kind: 'tables', database: str(v.database)!, done: num(v.done)!, total: num(v.total)! };
+  }
+  if (v.kind === 'replication' && str(v.database) !== undefined && typeof v.applyRunning === 'boolean') {
+    return {
+      kind: 'replication',
+      database: str(v.database)!,
+      applyRunning: v.applyRunning,
+      tables: num(v.tables) ?? 0,
+      ready: num(v.ready) ?? 0,
+      ...(num(v.lagBytes) !== undefined ? { lagBytes: num(v.lagBytes)! } : {}),
+    };
+  }
   return undefined;
 }
 

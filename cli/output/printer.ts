@@ -207,6 +207,8 @@ export class Printer implements RunObserver {
       if (!this.options.tty) this.plain(`${event.database}: ${event.phase}${event.detail ? ` (${event.detail})` : ''}`);
       return;
     }
+    // The start of a copy and replication readings feed the metrics; the live view counts tables itself.
+    if (event.kind !== 'table') return;
     const db = this.database(event.database);
     let table = db.tables.get(event.table);
     if (!table) {

@@ -345,6 +345,7 @@ export async function copyTables(ctx: RunContext, options: CopyOptions): Promise
         }
       }
     }
+    ctx.progress({ kind: 'tables', database, done: done.size, total: tables.length });
     const todo = tables.filter((t) => !done.has(JSON.stringify([t.schema, t.name])));
     const tasks = planTasks(todo, {
       splitBytes: options.splitBytes ?? (Number(process.env.PG_MIGRATE_COPY_SPLIT_BYTES) || 256 * 1024 * 1024),

@@ -4,8 +4,9 @@
  * large objects → ANALYZE → verify. Resumable: an interrupted run leaves `_pg_migrate` progress in the target
  * database and the next run continues from it (see core/steps/progress.ts for the consistency trade-off).
  */
+import { join } from 'node:path';
 import { readTargetContent } from '../catalog.js';
-import { connect, qualifiedName, serverMajor, withClient } from '../connection.js';
+import { connect, serverMajor, withClient } from '../connection.js';
 import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
 import type { PlannedDatabase } from '../plan.js';
@@ -14,14 +15,23 @@ import { databaseConcurrency, taskSessions } from '../session-budget.js';
 import type { PgTools } from '../pgtools.js';
 import type { DatabaseResult, TableResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
+import { analyzeTarget } from './analyze.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
 import { forEachLimit } from './pool.js';
 import { WarningList } from '../warnings.js';
 import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
-import { ensureTargetDatabase, handOverDatabase, reconcileOwners, restorePostData, restorePreData } from './schema.js';
+import {
+  dumpSchema,
+  ensureTargetDatabase,
+  handOverDatabase,
+  reconcileOwners,
+  restorePostData,
+  restorePreData,
+} from './schema.js';
 import { readSequences, writeSequences } from './sequences.js';
 import { exportSnapshot, importSnapshot } from './snapshot.js';
+import { openPrivateDir } from './tempdir.js';
 import { compareTable, measureTable } from './verify.js';
 
 async function majorOf(spec: RunContext['source']): Promise<number> {
@@ -73,24 +83,6 @@ async function sourceIsEmpty(ctx: RunContext, database: string): Promise<boolean
     const { rows } = await client.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata LIMIT 1');
     return rows.length === 0;
   });
-}
-
-/** ANALYZE every table and materialized view of the target database, `jobs` at a time. */
-async function analyzeTarget(ctx: RunContext, database: string, jobs: number): Promise<void> {
-  const clients = await Promise.all(Array.from({ length: jobs }, () => connect(ctx.target, database)));
-  try {
-    const { rows } = await clients[0]!.query<{ schema: string; name: string }>(`
-      SELECT n.nspname::text AS schema, c.relname::text AS name FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_pg_migrate')
-         AND n.nspname NOT LIKE 'pg\\_%'
-       ORDER BY pg_catalog.pg_table_size(c.oid) DESC`);
-    await forEachLimit(rows, jobs, async (t, worker) => {
-      await clients[worker]!.query(`ANALYZE ${qualifiedName(t.schema, t.name)}`);
-    });
-  } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => {})));
-  }
 }
 
 /**
@@ -161,10 +153,20 @@ export async function migrateByDump(
     await ensureProgress(ctx.target, name);
     await saveWarnings(ctx.target, name, warnings.list());
     const snapshot = await exportSnapshot(ctx.source, name);
+    // Both schema sections from one pg_dump under the snapshot (one catalog read of the source instead of two).
+    const schemaDir = await openPrivateDir();
+    const archive = join(schemaDir.path, 'schema.dump');
     try {
+      if (!steps.has('pre-data') || !steps.has('post-data'))
+        await dumpSchema(ctx, name, { tools, snapshot: snapshot.id }, archive);
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id }, warnings);
+        await restorePreData(
+          ctx,
+          name,
+          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive },
+          warnings,
+        );
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
@@ -194,7 +196,7 @@ export async function migrateByDump(
         await restorePostData(
           ctx,
           name,
-          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, resume: true },
+          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive, resume: true },
           warnings,
         );
         await saveWarnings(ctx.target, name, warnings.list());
@@ -280,6 +282,7 @@ export async function migrateByDump(
       };
     } finally {
       await snapshot.release();
+      await schemaDir.remove();
     }
   } catch (err) {
     if (ctx.signal?.aborted) throw new AbortedError(`migration of ${JSON.stringify(name)} stopped on request`);

@@ -8,6 +8,10 @@
  * partitions, whose indexes are attached to their parent's), default tablespace, not the CLUSTER or REPLICA
  * IDENTITY index (pg_dump emits those in the same entry), no per-column statistics targets, no foreign keys.
  * An early build that fails is only logged: post-data builds the object again and reports any error.
+ *
+ * The statements of small tables go many to a round trip (one multi-statement query, one implicit transaction, one
+ * commit), so that thousands of small tables do not pay a round trip and a commit per index; a failure there leaves
+ * the whole batch to post-data. A large table's statements go one at a time, so its builds spread over the sessions.
  */
 import type pg from 'pg';
 import { type ConnectionSpec, connect, qualifiedName, quoteIdent } from '../connection.js';
@@ -62,8 +66,13 @@ export async function readEarlyIndexes(source: pg.Client): Promise<EarlyIndexes>
  * A small pool of target sessions building indexes as tables finish copying. `add()` never blocks; `drain()`
  * waits for everything queued; `close()` ends the sessions.
  */
+/** Tables below this size have their statements batched. */
+const SMALL_TABLE_BYTES = 1024 * 1024;
+/** At most this many statements per batch. */
+const MAX_BATCH = 50;
+
 export class IndexBuilder {
-  private readonly queue: { table: string; sql: string }[] = [];
+  private readonly queue: { table: string; sql: string; small: boolean }[] = [];
   private readonly sessions: pg.Client[] = [];
   private readonly free: pg.Client[] = [];
   private active = 0;
@@ -78,27 +87,42 @@ export class IndexBuilder {
     private readonly database: string,
   ) {}
 
-  /** Opens `sessions` target sessions. */
+  /** Opens `sessions` target sessions (at once: each costs a round of authentication). */
   static async open(target: ConnectionSpec, database: string, sessions: number, logger: Logger): Promise<IndexBuilder> {
     const builder = new IndexBuilder(logger, database);
-    try {
-      for (let i = 0; i < sessions; i++) {
-        const client = await connect(target, database, { applicationName: `pg-migrate index ${i + 1}` });
-        builder.sessions.push(client);
-        builder.free.push(client);
+    const opened = await Promise.allSettled(
+      Array.from({ length: sessions }, (_, i) =>
+        connect(target, database, { applicationName: `pg-migrate index ${i + 1}` }),
+      ),
+    );
+    for (const o of opened) {
+      if (o.status === 'fulfilled') {
+        builder.sessions.push(o.value);
+        builder.free.push(o.value);
       }
-    } catch (err) {
+    }
+    const refused = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) {
       await builder.close();
-      throw err;
+      throw refused.reason;
     }
     return builder;
   }
 
-  /** Queues a finished table's statements. */
-  add(table: string, statements: readonly string[]): void {
+  /** Queues a finished table's statements (`bytes`: the table's size, which decides whether they are batched). */
+  add(table: string, statements: readonly string[], bytes = 0): void {
     if (this.closed) return;
-    for (const sql of statements) this.queue.push({ table, sql });
+    for (const sql of statements) this.queue.push({ table, sql, small: bytes < SMALL_TABLE_BYTES });
     this.pump();
+  }
+
+  /** The next round trip's statements: one, or a run of small tables' statements. */
+  private take(): { table: string; sql: string; small: boolean }[] {
+    const first = this.queue.shift();
+    if (!first) return [];
+    const batch = [first];
+    while (first.small && batch.length < MAX_BATCH && this.queue[0]?.small) batch.push(this.queue.shift()!);
+    return batch;
   }
 
   private pump(): void {
@@ -110,16 +134,17 @@ export class IndexBuilder {
   }
 
   private async work(client: pg.Client): Promise<void> {
-    for (let item = this.queue.shift(); item && !this.closed; item = this.queue.shift()) {
+    for (let batch = this.take(); batch.length > 0 && !this.closed; batch = this.take()) {
       try {
-        await client.query(item.sql);
-        this.built++;
+        // Several statements: one simple query, so one implicit transaction and one commit.
+        await client.query(batch.map((b) => b.sql).join(';\n'));
+        this.built += batch.length;
       } catch (err) {
-        this.failed++;
+        this.failed += batch.length;
         if (!this.closed) {
           this.logger.warn('early index build failed; post-data builds it again', {
             database: this.database,
-            table: item.table,
+            table: [...new Set(batch.map((b) => b.table))].join(', '),
             error: describeError(err),
           });
         }
@@ -180,7 +205,7 @@ export async function copyBuildingIndexes(
       onTableDone: (t) => {
         options.onTableDone?.(t);
         const statements = t.resumed ? undefined : early.get(JSON.stringify([t.table.schema, t.table.name]));
-        if (statements) indexes?.add(tableName(t.table), statements);
+        if (statements) indexes?.add(tableName(t.table), statements, t.table.bytes);
       },
     });
     await indexes?.drain();

@@ -32,6 +32,35 @@ export interface SchemaOptions {
   readonly noOwner?: boolean;
   /** Force `--no-privileges` (otherwise decided by {@link ownershipMode}). */
   readonly noPrivileges?: boolean;
+  /**
+   * A custom-format archive of both schema sections ({@link dumpSchema}, under the same snapshot): the restore takes
+   * its section from it instead of running pg_dump again. @default pg_dump of the one section
+   */
+  readonly archive?: string;
+}
+
+/**
+ * Dumps pre-data and post-data with one pg_dump (custom format, to `file`): the restores take their section from
+ * it (`pg_restore --section`), the same entries, in the same order, as two pg_dump runs give — one catalog read of
+ * the source instead of two, which is most of pg_dump's time on a database of thousands of tables.
+ */
+export async function dumpSchema(
+  ctx: RunContext,
+  database: string,
+  options: { readonly tools: PgTools; readonly snapshot?: string },
+  file: string,
+): Promise<void> {
+  await runPgTool(
+    options.tools,
+    'pg_dump',
+    pgDumpArgs({
+      database,
+      section: ['pre-data', 'post-data'],
+      file,
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    }),
+    { server: ctx.source, database, what: `schema dump of ${JSON.stringify(database)}`, ...signalOf(ctx) },
+  );
 }
 
 async function isSuperuser(client: pg.Client): Promise<boolean> {
@@ -319,13 +348,15 @@ async function dumpAndRestore(
   const defaultAcls =
     section === 'post-data' && !mode.noPrivileges && mode.unsettableOwners.length > 0 ? mode.unsettableOwners : [];
   await withPrivateDir(async (dir) => {
-    const file = join(dir, `${section}.dump`);
-    await runPgTool(
-      options.tools,
-      'pg_dump',
-      pgDumpArgs({ database, section, file, ...(options.snapshot ? { snapshot: options.snapshot } : {}) }),
-      { server: ctx.source, database, what: `${section} dump of ${JSON.stringify(database)}`, ...signalOf(ctx) },
-    );
+    const file = options.archive ?? join(dir, `${section}.dump`);
+    if (options.archive === undefined) {
+      await runPgTool(
+        options.tools,
+        'pg_dump',
+        pgDumpArgs({ database, section, file, ...(options.snapshot ? { snapshot: options.snapshot } : {}) }),
+        { server: ctx.source, database, what: `${section} dump of ${JSON.stringify(database)}`, ...signalOf(ctx) },
+      );
+    }
     let useList: string | undefined;
     if (options.filter || defaultAcls.length > 0) {
       const { stdout } = await runPgTool(options.tools, 'pg_restore', pgRestoreListArgs(file), {
@@ -352,6 +383,7 @@ async function dumpAndRestore(
         noOwner: mode.noOwner,
         noPrivileges: mode.noPrivileges,
         ...(section === 'pre-data' ? { singleTransaction: true } : { jobs: options.jobs }),
+        ...(options.archive !== undefined ? { section } : {}),
         ...(useList ? { useList } : {}),
       }),
       { server: ctx.target, database, what: `${section} restore of ${JSON.stringify(database)}`, ...signalOf(ctx) },

@@ -3,10 +3,14 @@ import type { RunContext } from '../../core/context.js';
 import type { Logger, ProgressListener } from '../../core/logger.js';
 import type { Request } from '../../core/request.js';
 import { progressToLogger } from './logger.js';
+import { fanOut, lambdaProgressMetrics } from './metrics.js';
 import { type ResolveOptions, resolveConnections } from './secrets.js';
 
 export interface RunContextOptions extends ResolveOptions {
-  /** Where progress goes. @default progress as log lines ({@link progressToLogger}) */
+  /**
+   * Where progress goes. @default progress as log lines ({@link progressToLogger}) and, in a Lambda function, as
+   * metrics (lambdas/shared/metrics.ts)
+   */
   readonly progress?: ProgressListener;
   readonly signal?: AbortSignal;
   readonly targetFreeBytes?: () => Promise<number | undefined>;
@@ -14,7 +18,7 @@ export interface RunContextOptions extends ResolveOptions {
 
 /**
  * Resolves both servers of the request (Secrets Manager, env, or an allowed URI) and bundles them with the logger.
- * Progress goes to `options.progress`, or to the logger as log lines.
+ * Progress goes to `options.progress`, or to the logger as log lines and to the Lambda's metrics.
  */
 export async function createRunContext(
   request: Pick<Request, 'source' | 'target'>,
@@ -26,7 +30,7 @@ export async function createRunContext(
     source,
     target,
     logger,
-    progress: options.progress ?? progressToLogger(logger),
+    progress: options.progress ?? fanOut(progressToLogger(logger), lambdaProgressMetrics(logger).listener),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.targetFreeBytes !== undefined ? { targetFreeBytes: options.targetFreeBytes } : {}),
   };

@@ -45,7 +45,10 @@ export function createLogger(keys: Record<string, string> = {}): {
   return { powertools, logger: fromPowertools(powertools) };
 }
 
-/** Progress events as log lines: phases at info, finished tables at info, table progress at debug. */
+/**
+ * Progress events as log lines: phases, the start of a copy and finished tables at info; table progress and
+ * replication readings at debug.
+ */
 export function progressToLogger(logger: Logger): ProgressListener {
   return (event) => {
     if (event.kind === 'phase') {
@@ -54,6 +57,14 @@ export function progressToLogger(logger: Logger): ProgressListener {
         ...(event.database !== undefined ? { database: event.database } : {}),
         ...(event.detail !== undefined ? { detail: event.detail } : {}),
       });
+      return;
+    }
+    if (event.kind === 'tables') {
+      logger.info(`copying ${event.total} tables`, { ...event });
+      return;
+    }
+    if (event.kind === 'replication') {
+      logger.debug('replication state', { ...event });
       return;
     }
     const fields = { database: event.database, table: event.table, rows: event.rows, bytes: event.bytes };

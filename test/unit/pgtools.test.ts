@@ -28,6 +28,19 @@ describe('pg_dump argv', () => {
     ]);
   });
 
+  it('dumps several sections with one pg_dump: the schema without data, large object metadata included', () => {
+    expect(pgDumpArgs({ database: 'shop', section: ['pre-data', 'post-data'], file: '/tmp/x/schema.dump' })).toEqual([
+      '--format=custom',
+      '--compress=0',
+      '--section=pre-data',
+      '--section=post-data',
+      '--file=/tmp/x/schema.dump',
+      '--no-subscriptions',
+      '--no-publications',
+      "--dbname=dbname='shop'",
+    ]);
+  });
+
   it('adds the snapshot, ownership and privilege switches when asked', () => {
     expect(
       pgDumpArgs({

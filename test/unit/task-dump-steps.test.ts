@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeStatements } from '../../core/steps/analyze.js';
 import { commentOutExisting, localeClause } from '../../core/steps/schema.js';
 import { copySql, filterTables, groupTasks, planTasks, type TableRef, tableName } from '../../core/steps/copy.js';
 import {
@@ -125,6 +126,34 @@ describe('copy planning', () => {
   it('names tables for people, quoting only what needs it', () => {
     expect(tableName({ schema: 'public', name: 'orders' })).toBe('public.orders');
     expect(tableName({ schema: 'Shop', name: 'my table' })).toBe('"Shop"."my table"');
+  });
+});
+
+describe('analyze', () => {
+  const rel = (name: string, bytes: number) => ({ schema: 'public', name, bytes });
+
+  it('analyzes large relations one per statement and small ones many to a statement, in order', () => {
+    expect(
+      analyzeStatements([rel('big', 5 * MiB), rel('a', 10), rel('b', 10), rel('c', 10), rel('Odd Name', 0)], {
+        multi: true,
+        maxPerStatement: 3,
+      }),
+    ).toEqual([
+      'ANALYZE "public"."big"',
+      'ANALYZE "public"."a", "public"."b", "public"."c"',
+      'ANALYZE "public"."Odd Name"',
+    ]);
+  });
+
+  it('analyzes one relation per statement when the target takes no list (before 11)', () => {
+    expect(analyzeStatements([rel('a', 10), rel('b', 10)], { multi: false })).toEqual([
+      'ANALYZE "public"."a"',
+      'ANALYZE "public"."b"',
+    ]);
+  });
+
+  it('issues no statement for no relation', () => {
+    expect(analyzeStatements([], { multi: true })).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ import { assertMarked, dropProgress } from '../progress.js';
 import { selectedTables } from './catalog.js';
 import { replicationNames } from './names.js';
 import { dropReplicationObjects, readNote } from './objects.js';
-import { describeSyncState, isInSync, readSyncState, type SyncState } from './status.js';
+import { describeSyncState, isInSync, readSyncState, replicationEvent, type SyncState } from './status.js';
 import { type ReplicationSteps, resolveSteps } from './steps.js';
 import { pollUntil } from './wait.js';
 
@@ -71,6 +71,7 @@ async function waitForLsn(ctx: RunContext, request: Request, database: string, d
     await pollUntil(
       async () => {
         state = await readSyncState(ctx, database);
+        ctx.progress(replicationEvent(database, state));
         if (!state.subscription || !state.slot) {
           throw new PermanentError(`cannot cut over ${JSON.stringify(database)}: ${describeSyncState(state)}`);
         }

@@ -5,6 +5,7 @@
 import { withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import { classify, describeError } from '../../errors.js';
+import type { ProgressEvent } from '../../logger.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult, DatabaseStatus } from '../../report.js';
 import type { Request } from '../../request.js';
@@ -44,6 +45,19 @@ export function isInSync(state: SyncState, maxLagBytes: number): boolean {
   );
 }
 
+/** The state as a progress event: the apply worker (down when there is no subscription), tables ready, the lag. */
+export function replicationEvent(database: string, state: SyncState): ProgressEvent {
+  const { subscription, slot } = state;
+  return {
+    kind: 'replication',
+    database,
+    applyRunning: subscription !== undefined && subscription.enabled && subscription.applyRunning,
+    tables: subscription?.tables ?? 0,
+    ready: subscription?.ready ?? 0,
+    ...(slot?.lagBytes !== undefined ? { lagBytes: slot.lagBytes } : {}),
+  };
+}
+
 /** One line for people: "4/4 tables ready, apply worker running, lag 120 B". */
 export function describeSyncState(state: SyncState): string {
   const { subscription, slot } = state;
@@ -77,6 +91,7 @@ export async function databaseStatus(
   const started = Date.now();
   try {
     const state = await readSyncState(ctx, name);
+    ctx.progress(replicationEvent(name, state));
     const inSync = isInSync(state, request.maxLagBytes);
     const healthy = state.subscription !== undefined && state.slot !== undefined;
     return {
@@ -190,6 +205,7 @@ export async function waitForSync(
     await pollUntil(
       async () => {
         state = await readSyncState(ctx, database);
+        ctx.progress(replicationEvent(database, state));
         if (!state.subscription || !state.slot) throw new Error(describeSyncState(state));
         inSync = isInSync(state, request.maxLagBytes);
         if (!inSync) ctx.progress({ kind: 'phase', database, phase: 'sync', detail: describeSyncState(state) });

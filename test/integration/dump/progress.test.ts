@@ -39,4 +39,21 @@ describe('copy progress', () => {
       expect(counted[0]?.n).toBe('300000');
     },
   );
+
+  it('announces the tables of a copy, counting those an earlier run finished as done', async () => {
+    const db = 'progress_tables';
+    const schema = 'create table a (id int primary key); create table b (id int primary key); create table c (id int);';
+    await source().createDatabase(db);
+    await source().loadFixture(db, `${schema} insert into a values (1); insert into b values (1), (2);`);
+    await target().createDatabase(db);
+    await target().loadFixture(db, schema);
+    const events: ProgressEvent[] = [];
+    const context = { ...contextFor(source(), target()), progress: (event: ProgressEvent) => events.push(event) };
+    await copyTables(context, { database: db, jobs: 2, resume: true });
+    expect(events.filter((e) => e.kind === 'tables')).toEqual([{ kind: 'tables', database: db, done: 0, total: 3 }]);
+    expect(events.filter((e) => e.kind === 'table' && e.done)).toHaveLength(3);
+    events.length = 0;
+    await copyTables(context, { database: db, jobs: 2, resume: true });
+    expect(events).toEqual([{ kind: 'tables', database: db, done: 3, total: 3 }]);
+  });
 });

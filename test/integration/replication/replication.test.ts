@@ -6,7 +6,9 @@ import {
   migrateByReplication,
   replicationNames,
   replicationStatus,
+  syncWait,
 } from '../../../core/steps/replication/index.js';
+import type { ProgressEvent } from '../../../core/logger.js';
 import { useCluster } from '../../support/vitest.js';
 import {
   fingerprint,
@@ -168,6 +170,23 @@ describe('replication 15 → 15 with a live writer', () => {
     const names = replicationNames('stuck');
     await target().query(`ALTER SUBSCRIPTION ${names.subscription} DISABLE`, [], 'stuck');
     await source().query("INSERT INTO items (name, price) VALUES ('late', 1)", [], 'stuck');
+    // The workflow's status poll sees the apply worker down (the metrics' reading), and its bounded wait ends
+    // saying so.
+    const events: ProgressEvent[] = [];
+    const status = await replicationStatus({ ...ctx, progress: (event) => events.push(event) }, request, [
+      { name: 'stuck', method: 'replication', status: 'replicating' },
+    ]);
+    expect(status.allInSync).toBe(false);
+    expect(events).toEqual([expect.objectContaining({ kind: 'replication', database: 'stuck', applyRunning: false })]);
+    const wait = syncWait({
+      waitingSince: new Date(Date.now() - 120_000).toISOString(),
+      now: new Date(),
+      timeoutSeconds: 60,
+      allInSync: status.allInSync,
+      databases: status.databases,
+    });
+    expect(wait.expired).toBe(true);
+    expect(wait.reason).toMatch(/stuck: not in sync: .*subscription disabled/);
     await expect(
       cutoverDatabase(ctx, { ...request, action: 'cutover', timeoutSeconds: 3 }, planned('stuck')),
     ).rejects.toMatchObject({

@@ -190,6 +190,20 @@ describe('parseLogLine', () => {
     expect(parseLogLine('{"not closed"')).toEqual({ kind: 'text', text: '{"not closed"' });
     expect(parseLogLine('{"message":"progress","event":{"kind":"table"}}')).toMatchObject({ kind: 'log' });
   });
+
+  it("reads the task's copy announcements and replication readings as progress, not as log lines", () => {
+    expect(
+      parseLogLine('{"level":"INFO","message":"tables","kind":"tables","database":"d","done":1,"total":4}'),
+    ).toEqual({ kind: 'progress', event: { kind: 'tables', database: 'd', done: 1, total: 4 } });
+    expect(
+      parseLogLine(
+        '{"level":"DEBUG","message":"replication state","kind":"replication","database":"d","applyRunning":false,"tables":4,"ready":3,"lagBytes":512}',
+      ),
+    ).toEqual({
+      kind: 'progress',
+      event: { kind: 'replication', database: 'd', applyRunning: false, tables: 4, ready: 3, lagBytes: 512 },
+    });
+  });
 });
 
 function printer(tty: boolean) {
