@@ -4,8 +4,9 @@
  *
  * 1. {@link quietSession} turns off, for the session only, every setting that would log the statement:
  *    `log_statement`, `log_min_duration_statement`, `log_min_duration_sample`, `log_transaction_sample_rate`,
- *    `log_min_error_statement`, `log_parameter_max_length(_on_error)`, and pgaudit's `pgaudit.log` /
- *    `pgaudit.log_parameter` when pgaudit is loaded. A superuser may set them all; another user those it was
+ *    `log_min_error_statement`, `log_parameter_max_length(_on_error)`, pgaudit's `pgaudit.log` /
+ *    `pgaudit.log_parameter` when pgaudit is loaded, and `pg_stat_statements.track_utility` when pg_stat_statements
+ *    is (it would keep the statement's text). A superuser may set them all; another user those it was
  *    granted (`GRANT SET ON PARAMETER …`, PostgreSQL 15+).
  * 2. {@link runWithSecret} never puts the secret into statement text: it binds it as a parameter of a session-local
  *    PL/pgSQL function (`pg_temp`) that runs the statement with `EXECUTE format(…, secret)`. Statement logging
@@ -37,6 +38,10 @@ export const QUIET_SETTINGS: ReadonlyArray<readonly [name: string, off: string]>
   ['log_parameter_max_length_on_error', '0'],
   ['pgaudit.log', 'none'],
   ['pgaudit.log_parameter', 'off'],
+  // Not a log, but the same leak: with track_utility on, pg_stat_statements keeps utility statements' text as sent
+  // (PostgreSQL 15 measured: CREATE ROLE … PASSWORD and CREATE / ALTER SUBSCRIPTION … CONNECTION verbatim, and with
+  // track = all also the statement the pg_temp function runs).
+  ['pg_stat_statements.track_utility', 'off'],
 ];
 
 /** The statement-logging settings a session sees (null: the server does not have the setting). */
@@ -51,6 +56,8 @@ export interface LogSettings {
   readonly logParameterMaxLength: number | null;
   /** pgaudit, when it is loaded. */
   readonly pgaudit?: { readonly log: string; readonly logParameter: boolean };
+  /** pg_stat_statements, when it is loaded: what it tracks (`top`, `all`, `none`) and whether utility statements. */
+  readonly pgStatStatements?: { readonly track: string; readonly trackUtility: boolean };
 }
 
 /** Which statement carries the secret: pgaudit redacts role passwords itself, not a subscription's conninfo. */
@@ -129,6 +136,12 @@ export function logExposures(settings: LogSettings, path: SecretPath, kind: Secr
     if (rank >= 0 && rank <= SEVERITIES.indexOf('error'))
       out.push(`log_min_error_statement = ${settings.logMinErrorStatement} logs the statement if it fails`);
   }
+  const pgss = settings.pgStatStatements;
+  // A utility statement is kept with its text; through the pg_temp function it is a nested one (track = all).
+  if (pgss?.trackUtility && (pgss.track === 'all' || (path === 'literal' && pgss.track === 'top')))
+    out.push(
+      `pg_stat_statements.track_utility = on (track = ${pgss.track}) keeps the statement's text in pg_stat_statements`,
+    );
   if (settings.pgaudit) {
     const classes = pgauditClasses(settings.pgaudit.log);
     // pgaudit redacts the password of CREATE / ALTER ROLE, not a subscription's CONNECTION.
@@ -144,7 +157,7 @@ export function logExposures(settings: LogSettings, path: SecretPath, kind: Secr
 export async function readLogSettings(client: pg.Client): Promise<LogSettings> {
   const { rows } = await client.query<{ name: string; setting: string }>(
     `SELECT name, setting FROM pg_catalog.pg_settings WHERE name = ANY($1::text[])`,
-    [[...QUIET_SETTINGS.map(([name]) => name), 'log_statement_sample_rate']],
+    [[...QUIET_SETTINGS.map(([name]) => name), 'log_statement_sample_rate', 'pg_stat_statements.track']],
   );
   const get = (name: string) => rows.find((r) => r.name === name)?.setting;
   const num = (name: string) => {
@@ -152,6 +165,7 @@ export async function readLogSettings(client: pg.Client): Promise<LogSettings> {
     return value === undefined ? null : Number(value);
   };
   const pgauditLog = get('pgaudit.log');
+  const pgssTrack = get('pg_stat_statements.track');
   return {
     logStatement: get('log_statement') ?? 'none',
     logMinDurationStatement: num('log_min_duration_statement') ?? -1,
@@ -162,6 +176,14 @@ export async function readLogSettings(client: pg.Client): Promise<LogSettings> {
     logParameterMaxLength: num('log_parameter_max_length'),
     ...(pgauditLog !== undefined
       ? { pgaudit: { log: pgauditLog, logParameter: get('pgaudit.log_parameter') === 'on' } }
+      : {}),
+    ...(pgssTrack !== undefined
+      ? {
+          pgStatStatements: {
+            track: pgssTrack,
+            trackUtility: get('pg_stat_statements.track_utility') === 'on',
+          },
+        }
       : {}),
   };
 }

@@ -7,8 +7,8 @@
  *   `verify-ca` (the chain must lead to `sslrootcert`), `verify-full` (and the server's name must be in the
  *   certificate).
  * - `sslrootcert`: a PEM file; `system` (the operating system's trusted roots: only with `verify-full`, as libpq
- *   16+ demands); or `rds` (the Amazon RDS CA bundle shipped with a deployment, whose file the environment
- *   variable `PG_MIGRATE_RDS_CA_BUNDLE` names). Unset: `~/.postgresql/root.crt` when it exists.
+ *   16+ demands); or `rds` (the Amazon RDS CA bundle pg-migrate ships, core/rds-ca.ts, or the file the
+ *   environment variable `PG_MIGRATE_RDS_CA_BUNDLE` names). Unset: `~/.postgresql/root.crt` when it exists.
  * - `sslcert` / `sslkey`: a client certificate and its key (default `~/.postgresql/postgresql.crt` / `.key` when
  *   they exist). The key must not be readable by group or others, as libpq requires.
  * - `channel_binding`: `prefer` (the default: SCRAM-SHA-256-PLUS when the session is TLS and the server offers
@@ -21,10 +21,11 @@
  * ```
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
 import { InputError } from './errors.js';
+import { rdsCaBundleFile } from './rds-ca.js';
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 export type ChannelBinding = 'disable' | 'prefer' | 'require';
@@ -45,8 +46,13 @@ export interface TlsSettings {
   readonly channelBinding?: ChannelBinding;
 }
 
-/** Environment variable naming the RDS CA bundle file for `sslrootcert=rds`. */
-export const RDS_CA_BUNDLE_ENV = 'PG_MIGRATE_RDS_CA_BUNDLE';
+export { RDS_CA_BUNDLE_ENV } from './rds-ca.js';
+
+/**
+ * Environment variable of a deployment: the `sslrootcert` of verifying connections (verify-ca, verify-full) whose
+ * secret or string names none (the construct sets `rds`; lambdas/shared/secrets.ts applies it).
+ */
+export const DEFAULT_SSLROOTCERT_ENV = 'PG_MIGRATE_SSLROOTCERT';
 
 /** Where operating systems keep their trusted roots as one PEM file (OpenSSL's default file first). */
 const SYSTEM_BUNDLES = [
@@ -171,12 +177,11 @@ export function rootCertFile(settings: TlsSettings, label: string, env: NodeJS.P
   }
   if (value === 'system') return systemRootFile(env) ?? 'system';
   if (value === 'rds') {
-    const bundle = env[RDS_CA_BUNDLE_ENV];
-    if (!bundle)
-      throw new InputError(
-        `${label}: sslrootcert=rds names the Amazon RDS CA bundle, but this installation ships none (${RDS_CA_BUNDLE_ENV} is not set); give the bundle's file instead (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)`,
-      );
-    return bundle;
+    try {
+      return rdsCaBundleFile(env);
+    } catch (err) {
+      throw tlsFileError(label, 'the RDS CA bundle in', tmpdir(), err);
+    }
   }
   return value;
 }

@@ -22,7 +22,9 @@ import type { Logger } from './logger.js';
  * - `role-attribute`: a role was created without an attribute it has on the source (CREATEDB, REPLICATION, …);
  * - `placeholder-password`: a login role got a random password instead of the source's (must be reset);
  * - `membership`: a role membership of the source was not granted on the target;
- * - `role`: a role of the source could not be created on the target.
+ * - `role`: a role of the source could not be created on the target;
+ * - `subscription-login`: the subscription logs in to the source with the source user's own credentials (no
+ *   per-run role: core/steps/replication/login.ts).
  */
 export const WARNING_KINDS = [
   'owner',
@@ -33,6 +35,7 @@ export const WARNING_KINDS = [
   'placeholder-password',
   'membership',
   'role',
+  'subscription-login',
 ] as const;
 
 export type WarningKind = (typeof WARNING_KINDS)[number];

@@ -36,6 +36,7 @@ import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
 import { buildWorkflowDefinition } from './workflow-definition.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../core/ref-policy.js';
+import { DEFAULT_SSLROOTCERT_ENV } from '../core/tls.js';
 import { acknowledgeOperationsFindings, acknowledgeWorkflowFindings } from './workflow-nag.js';
 import { createOperationsRole, createStatusChangeRule, grantReadExecutions } from './workflow-operations.js';
 import { createDashboard, createReplicationAlarms } from './workflow-monitoring.js';
@@ -55,6 +56,7 @@ import {
   grantReports,
   grantRunTask,
   allowedSecretPatterns,
+  grantRdsDescribe,
   grantSecrets,
   PURE_FUNCTIONS,
   REPORT_READERS,
@@ -64,7 +66,12 @@ import {
 } from './workflow-resources.js';
 
 export type { FunctionName } from './state-names.js';
-export type { DefaultSslMode, PgMigrationSchedule, PgMigrationWorkflowProps } from './workflow-props.js';
+export type {
+  DefaultSslMode,
+  DefaultSslRootCert,
+  PgMigrationSchedule,
+  PgMigrationWorkflowProps,
+} from './workflow-props.js';
 export { TASK_CONTAINER_NAME, TASK_IMAGE_PG_MAJOR, TASK_IMAGE_PG_MAJORS } from './workflow-resources.js';
 
 /**
@@ -138,6 +145,7 @@ export class PgMigrationWorkflow extends Construct {
       POWERTOOLS_SERVICE_NAME: 'pg-migrate',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PGSSLMODE: props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode,
+      [DEFAULT_SSLROOTCERT_ENV]: props.defaultSslRootCert ?? WORKFLOW_DEFAULTS.defaultSslRootCert,
       PG_MIGRATE_ALLOW_PLAIN_URIS: props.allowPlainUris === true ? 'true' : 'false',
       // EMF metrics on stdout (lambdas/shared/metrics.ts), in the namespace the dashboard and alarms read.
       [METRICS_ENV]: 'on',
@@ -154,7 +162,10 @@ export class PgMigrationWorkflow extends Construct {
         environment,
         retention,
       });
-      if (!PURE_FUNCTIONS.has(name)) grantSecrets(functions[name], secrets);
+      if (!PURE_FUNCTIONS.has(name)) {
+        grantSecrets(functions[name], secrets);
+        grantRdsDescribe(this, functions[name]);
+      }
       if (REPORT_WRITERS.has(name)) grantReports(this.reportBucket, functions[name], REPORT_READERS.has(name));
     }
     this.functions = functions;
@@ -188,6 +199,7 @@ export class PgMigrationWorkflow extends Construct {
       retention,
     });
     grantSecrets(this.taskDefinition.taskRole, secrets);
+    grantRdsDescribe(this, this.taskDefinition.taskRole);
     // The task reads its run's request and writes its full result.
     grantReports(this.reportBucket, this.taskDefinition.taskRole, true);
 

@@ -52,6 +52,14 @@ export function acknowledgeWorkflowFindings(parts: AcknowledgedParts): void {
       })),
     );
   }
+  const rdsEnvironment = nagEnvironment(Stack.of(parts.workflow));
+  Validations.of(parts.workflow).acknowledge(
+    ...(['db', 'cluster'] as const).map((kind) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${rdsEnvironment.region}:${rdsEnvironment.account}:${kind}:*]`,
+      reason:
+        'rds:DescribeDBInstances / DescribeDBClusters on the instances and clusters of this account and region: a secret RDS manages names its instance or cluster (request field or the secret tag) only at run time; describing reveals endpoints, never data or credentials.',
+    })),
+  );
   Validations.of(parts.precheckFunction).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:

@@ -20,6 +20,12 @@ import type { WorkflowDefinitionOptions } from './workflow-definition.js';
 /** TLS modes a deployment may default to (`PGSSLMODE` for connection strings that name none). */
 export type DefaultSslMode = 'require' | 'verify-ca' | 'verify-full' | 'prefer';
 
+/**
+ * The root certificates verifying connections default to: `rds`, the Amazon RDS CA bundle shipped in the Lambda
+ * bundles and the task (core/rds-ca.ts); `system`, the operating system's and Node's public roots (verify-full only).
+ */
+export type DefaultSslRootCert = 'rds' | 'system';
+
 /** An EventBridge Scheduler schedule that starts an execution with a fixed input. */
 export interface PgMigrationSchedule {
   /** Construct id of the schedule, e.g. `NightlyCheck` (stable: changing it replaces the schedule). */
@@ -81,10 +87,17 @@ export interface PgMigrationWorkflowProps {
    */
   readonly allowPlainUris?: boolean;
   /**
-   * `PGSSLMODE` for connections whose secret or string names no sslmode.
-   * @default 'require'
+   * `PGSSLMODE` for connections whose secret or string names no sslmode. `verify-full` checks the server's
+   * certificate against `defaultSslRootCert` (or the secret's own `sslrootcert`) and its name against the host.
+   * @default 'verify-full'
    */
   readonly defaultSslMode?: DefaultSslMode;
+  /**
+   * The root certificates of verifying connections (verify-ca, verify-full) whose secret names no `sslrootcert`.
+   * Another CA goes into the connection's secret: `"sslrootcert"` holding the CA certificates as PEM text.
+   * @default 'rds' (the Amazon RDS CA bundle shipped in the Lambda bundles and the task)
+   */
+  readonly defaultSslRootCert?: DefaultSslRootCert;
   /**
    * Databases migrated at the same time. When set, it overrides the request's `maxConcurrency`.
    * @default - the request's `maxConcurrency` (default 2)
@@ -162,7 +175,8 @@ export interface PgMigrationWorkflowProps {
 
 /** The defaults of the optional props (one place; the TSDoc `@default`s above say the same). */
 export const WORKFLOW_DEFAULTS = {
-  defaultSslMode: 'require',
+  defaultSslMode: 'verify-full',
+  defaultSslRootCert: 'rds',
   taskCpu: 2048,
   taskMemoryMiB: 4096,
   heartbeat: Duration.minutes(5),
@@ -206,6 +220,12 @@ export function propsProblems(props: PgMigrationWorkflowProps): string[] {
       problems.push(`schedule ${schedule.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const sslRootCert = props.defaultSslRootCert ?? WORKFLOW_DEFAULTS.defaultSslRootCert;
+  if (!['rds', 'system'].includes(sslRootCert)) problems.push('defaultSslRootCert must be rds or system');
+  if (sslRootCert === 'system' && (props.defaultSslMode ?? WORKFLOW_DEFAULTS.defaultSslMode) !== 'verify-full')
+    problems.push(
+      'defaultSslRootCert system needs defaultSslMode verify-full (public CAs vouch for names their customers own)',
+    );
   const namespace = props.metricsNamespace;
   if (namespace !== undefined && (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')))
     problems.push(

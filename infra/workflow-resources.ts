@@ -139,6 +139,25 @@ export function grantSecrets(grantee: iam.IGrantable, access: SecretAccess): voi
   }
 }
 
+/**
+ * Lets `grantee` complete a secret RDS manages (username and password only) with its instance's or cluster's
+ * endpoint (lambdas/shared/rds.ts): `rds:DescribeDBInstances` on the DB instances and `rds:DescribeDBClusters` on
+ * the DB clusters of this stack's account and region (a request may name any of them; describing reveals endpoints,
+ * never data or credentials). `secretsmanager:DescribeSecret` (the secret's `aws:rds:primaryDB…Arn` tag) comes with
+ * {@link grantSecrets}, on the allowed secrets only.
+ */
+export function grantRdsDescribe(scope: Construct, grantee: iam.IGrantable): void {
+  const stack = Stack.of(scope);
+  const arn = (resource: 'db' | 'cluster') =>
+    stack.formatArn({ service: 'rds', resource, resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['rds:DescribeDBInstances'], resources: [arn('db')] }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['rds:DescribeDBClusters'], resources: [arn('cluster')] }),
+  );
+}
+
 /** The region of a key: from its ARN when literal (keys and their secrets share it), else the stack's. */
 function keyRegion(key: kms.IKey): string {
   const region = Token.isUnresolved(key.keyArn) ? undefined : key.keyArn.split(':')[3];

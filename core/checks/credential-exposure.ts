@@ -6,8 +6,9 @@
  *   logging off where the user may, with the secret bound as a parameter (core/secret-statements.ts). This check
  *   opens such a session on the target, tries the same settings, and warns when a setting the user may not change
  *   would still log the secret: it names the setting and the remedy.
- * - **The subscription.** It logs in to the source as the source user: that password sits in the target's
- *   `pg_subscription` (readable by the target's superusers) from set-up until cutover or abort — the pass says so.
+ * - **The subscription.** It logs in to the source as a per-run role where the source user may create one, else as
+ *   the source user (core/steps/replication/login.ts): that password sits in the target's `pg_subscription`
+ *   (readable by the target's superusers) from set-up until cutover or abort — the pass says so.
  *   It warns when the subscription's TLS would check the source's certificate less than the source connection does
  *   (core/steps/replication/subscriber.ts).
  *
@@ -41,7 +42,8 @@ export function loggingRemedy(facts: ServerLogFacts): string {
   return (
     `for the migration, lower those settings on the target (ALTER SYSTEM, or the parameter group on RDS / Aurora: ` +
     `log_statement = none or ddl, log_min_duration_statement = -1, log_parameter_max_length = 0` +
-    `${facts.settings.pgaudit ? ', pgaudit.log without ddl' : ''}); or let "${facts.user}" turn them off for its own ` +
+    `${facts.settings.pgaudit ? ', pgaudit.log without ddl' : ''}` +
+    `${facts.settings.pgStatStatements ? ', pg_stat_statements.track_utility = off' : ''}); or let "${facts.user}" turn them off for its own ` +
     `sessions (PostgreSQL 15+, as a superuser: GRANT SET ON PARAMETER ${list} TO "${facts.user}"); or connect as a superuser`
   );
 }
@@ -96,7 +98,7 @@ export function evaluateCredentialExposure(
           'statements carrying passwords stay out of the target server log',
           ...(facts.subscriptions
             ? [
-                `a subscription logs in to the source as "${facts.sourceUser}": that password sits in the target's pg_subscription until cutover or abort`,
+                `a subscription logs in to the source as its own per-run role where "${facts.sourceUser}" may create one (else as "${facts.sourceUser}", with a subscription-login warning): that password sits in the target's pg_subscription until cutover or abort`,
               ]
             : []),
         ].join('; '),

@@ -18,7 +18,7 @@ import { type Request, tableFiltersFor } from '../request.js';
 import { analyzeTarget } from './analyze.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
-import { forEachLimit } from './pool.js';
+import { allLimited, forEachLimit } from './pool.js';
 import { WarningList } from '../warnings.js';
 import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
 import {
@@ -112,10 +112,25 @@ export async function migrateByDump(
     ctx.logger.info('session budget', { database: name, budget: request.sessionBudget, ...sessions });
     phase('database');
     await ensureTargetDatabase(ctx, name, warnings);
+    // What both sides hold, read at once (each read is its own session: sessions opened one after the other cost a
+    // round of authentication each), the target's reads within the task's share of the session budget.
+    const [empty, [steps, saved, progressExists, userObjects]] = await Promise.all([
+      sourceIsEmpty(ctx, name),
+      allLimited(sessions.share, [
+        () => completedSteps(ctx.target, name),
+        () => savedWarnings(ctx.target, name),
+        () =>
+          withClient(ctx.target, name, async (c) => {
+            const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
+            return rows.length > 0;
+          }),
+        () => hasUserObjects(ctx, name),
+      ] as const),
+    ]);
     // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
     // progress record — so a target database the user may not create objects in (e.g. the provider's `postgres`)
     // is fine, as the target-databases check predicts. A database this run created still gets its owner.
-    if (await sourceIsEmpty(ctx, name)) {
+    if (empty) {
       ctx.logger.info('the source database holds no user objects: nothing to migrate', { database: name });
       await handOverDatabase(ctx, name, warnings);
       return {
@@ -133,14 +148,9 @@ export async function migrateByDump(
         pgTools: toolsUsed(tools),
       };
     }
-    const steps = await completedSteps(ctx.target, name);
-    warnings.addAll(await savedWarnings(ctx.target, name));
+    warnings.addAll(saved);
     if (steps.size > 0) ctx.logger.info('resuming an interrupted migration', { database: name, steps: [...steps] });
-    const progressExists = await withClient(ctx.target, name, async (c) => {
-      const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
-      return rows.length > 0;
-    });
-    if (!steps.has('pre-data') && (await hasUserObjects(ctx, name))) {
+    if (!steps.has('pre-data') && userObjects) {
       if (!progressExists) {
         throw new PermanentError(
           `target database ${JSON.stringify(name)} already holds objects; migrate into an empty or new database`,
@@ -150,15 +160,33 @@ export async function migrateByDump(
       // it committed just before the interruption.
       if (steps.has('pre-data-started')) steps.add('pre-data');
     }
-    await ensureProgress(ctx.target, name);
-    await saveWarnings(ctx.target, name, warnings.list());
-    const snapshot = await exportSnapshot(ctx.source, name);
+    // The progress record on the target and the snapshot on the source, at once.
+    const [recorded, exported] = await Promise.allSettled([
+      (async () => {
+        await ensureProgress(ctx.target, name);
+        await saveWarnings(ctx.target, name, warnings.list());
+      })(),
+      exportSnapshot(ctx.source, name),
+    ]);
+    if (recorded.status === 'rejected') {
+      if (exported.status === 'fulfilled') await exported.value.release();
+      throw recorded.reason;
+    }
+    if (exported.status === 'rejected') throw exported.reason;
+    const snapshot = exported.value;
     // Both schema sections from one pg_dump under the snapshot (one catalog read of the source instead of two).
     const schemaDir = await openPrivateDir();
     const archive = join(schemaDir.path, 'schema.dump');
     try {
       if (!steps.has('pre-data') || !steps.has('post-data'))
         await dumpSchema(ctx, name, { tools, snapshot: snapshot.id }, archive);
+      // The statements of the indexes built during the copy are read from the source while pre-data restores.
+      // (None when the session share leaves no room for index builders.)
+      const early =
+        steps.has('copy') || sessions.indexJobs === 0
+          ? Promise.resolve(new Map<string, string[]>())
+          : readEarlyIndexesAt(ctx, name, snapshot.id);
+      early.catch(() => {}); // awaited below; a failure of the restore first must not leave it unhandled
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
         await restorePreData(
@@ -171,12 +199,7 @@ export async function migrateByDump(
         await markStep(ctx.target, name, 'pre-data');
       }
       phase('copy');
-      // Indexes and keys of finished tables are built while the other tables copy (post-data skips them), when the
-      // session share leaves room for it.
-      const early =
-        steps.has('copy') || sessions.indexJobs === 0
-          ? new Map<string, string[]>()
-          : await readEarlyIndexesAt(ctx, name, snapshot.id);
+      // Indexes and keys of finished tables are built while the other tables copy (post-data skips them).
       const copy = await copyBuildingIndexes(
         ctx,
         {
@@ -186,38 +209,48 @@ export async function migrateByDump(
           snapshot: snapshot.id,
           ...tableFiltersFor(request, name),
         },
-        early,
+        await early,
       );
       await markStep(ctx.target, name, 'copy');
 
       phase('post-data');
-      if (!steps.has('post-data')) {
-        await markStep(ctx.target, name, 'post-data-started');
-        await restorePostData(
-          ctx,
-          name,
-          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive, resume: true },
-          warnings,
-        );
-        await saveWarnings(ctx.target, name, warnings.list());
-        await markStep(ctx.target, name, 'post-data');
-      } else {
-        await reconcileOwners(ctx, name, warnings);
-      }
-
-      phase('sequences');
-      const source = await connect(ctx.source, name, { role: 'reader' });
-      const target = await connect(ctx.target, name);
-      let largeObjects = { count: 0, bytes: 0 };
-      try {
-        await importSnapshot(source, snapshot.id);
-        await writeSequences(target, await readSequences(source));
-        phase('large-objects');
-        largeObjects = await copyLargeObjects(source, target, ctx.signal);
-      } finally {
-        await source.end().catch(() => {});
-        await target.end().catch(() => {});
-      }
+      const postData = (async () => {
+        if (!steps.has('post-data')) {
+          await markStep(ctx.target, name, 'post-data-started');
+          await restorePostData(
+            ctx,
+            name,
+            { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive, resume: true },
+            warnings,
+          );
+          await saveWarnings(ctx.target, name, warnings.list());
+          await markStep(ctx.target, name, 'post-data');
+        } else {
+          await reconcileOwners(ctx, name, warnings);
+        }
+      })();
+      // Sequences and large objects while post-data restores: post-data creates neither, nor anything they need.
+      const data = (async () => {
+        phase('sequences');
+        const source = await connect(ctx.source, name, { role: 'reader' });
+        try {
+          const target = await connect(ctx.target, name);
+          try {
+            await importSnapshot(source, snapshot.id);
+            await writeSequences(target, await readSequences(source));
+            phase('large-objects');
+            return await copyLargeObjects(source, target, ctx.signal);
+          } finally {
+            await target.end().catch(() => {});
+          }
+        } finally {
+          await source.end().catch(() => {});
+        }
+      })();
+      const [restored, copied] = await Promise.allSettled([postData, data]);
+      if (restored.status === 'rejected') throw restored.reason;
+      if (copied.status === 'rejected') throw copied.reason;
+      const largeObjects = copied.value;
 
       phase('analyze');
       await analyzeTarget(ctx, name, sessions.analyzeJobs);

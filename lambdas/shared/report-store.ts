@@ -11,7 +11,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PermanentError, TransientError } from '../../core/errors.js';
 import { REPORT_BUCKET_ENV, REPORT_DIR_ENV, type ReportStore } from '../../core/report-store.js';
 import { AWS_CLIENT_CONFIG, isUnreachable, unreachableHint } from './aws-clients.js';
@@ -29,18 +30,32 @@ function storeError(action: string, location: string, err: unknown): Error {
     : new PermanentError(message, { cause: err });
 }
 
-/** The stack's report bucket. */
+/**
+ * The stack's report bucket. The S3 SDK is loaded on first use: the local CLI and task, which keep their reports in a
+ * directory, never pay for loading it.
+ */
 export class S3ReportStore implements ReportStore {
+  private client: S3Client | undefined;
+
   constructor(
     readonly bucket: string,
-    private readonly client: S3Client = new S3Client(AWS_CLIENT_CONFIG),
-  ) {}
+    client?: S3Client,
+  ) {
+    this.client = client;
+  }
+
+  private async s3(): Promise<{ client: S3Client; sdk: typeof S3Sdk }> {
+    const sdk = await import('@aws-sdk/client-s3');
+    this.client ??= new sdk.S3Client(AWS_CLIENT_CONFIG);
+    return { client: this.client, sdk };
+  }
 
   async put(key: string, body: string): Promise<string> {
     const location = `s3://${this.bucket}/${key}`;
+    const { client, sdk } = await this.s3();
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }),
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }),
       );
     } catch (err) {
       throw storeError('write', location, err);
@@ -49,11 +64,12 @@ export class S3ReportStore implements ReportStore {
   }
 
   async get(key: string): Promise<string | undefined> {
+    const { client, sdk } = await this.s3();
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body ? await out.Body.transformToString('utf8') : undefined;
     } catch (err) {
-      if (err instanceof NoSuchKey || (err instanceof Error && err.name === 'NoSuchKey')) return undefined;
+      if (err instanceof sdk.NoSuchKey || (err instanceof Error && err.name === 'NoSuchKey')) return undefined;
       throw storeError('read', `s3://${this.bucket}/${key}`, err);
     }
   }

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -339,7 +340,11 @@ describe('the resources', () => {
       expect(props.VpcConfig?.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [functionSg, 'GroupId'] }]);
       expect(props.Runtime).toBe('nodejs22.x');
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(props.Environment.Variables).toMatchObject({ PG_MIGRATE_ALLOW_PLAIN_URIS: 'false', PGSSLMODE: 'require' });
+      expect(props.Environment.Variables).toMatchObject({
+        PG_MIGRATE_ALLOW_PLAIN_URIS: 'false',
+        PGSSLMODE: 'verify-full',
+        PG_MIGRATE_SSLROOTCERT: 'rds',
+      });
     }
   });
 
@@ -381,6 +386,42 @@ describe('the resources', () => {
     expect(readers).toBe(7);
   });
 
+  it('lets the connecting functions and the task describe RDS instances and clusters of this account and region, and nothing else of RDS', () => {
+    const roles = Object.entries(json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id]) => id);
+    const arn = (kind: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':rds:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:${kind}:*`,
+        ],
+      ],
+    });
+    const describers: string[] = [];
+    for (const role of roles) {
+      const rdsStatements = statementsOfRole(role).filter((s) => actionsOf(s).some((a) => a.startsWith('rds:')));
+      if (rdsStatements.length === 0) continue;
+      describers.push(role);
+      expect(rdsStatements.map((s) => ({ Action: s.Action, Resource: s.Resource, Effect: s.Effect }))).toEqual([
+        { Action: 'rds:DescribeDBInstances', Resource: arn('db'), Effect: 'Allow' },
+        { Action: 'rds:DescribeDBClusters', Resource: arn('cluster'), Effect: 'Allow' },
+      ]);
+      // DescribeSecret (the aws:rds:primaryDB…Arn tag) comes with the secret reads, on the allowed secrets only.
+      expect(statementsOfRole(role).flatMap(actionsOf)).toContain('secretsmanager:DescribeSecret');
+    }
+    expect(describers).toHaveLength(7);
+    for (const name of ['ResolveFunction', 'PlanFunction', 'ReportFunction'])
+      expect(describers.some((role) => role.includes(name))).toBe(false);
+    expect(describers.some((role) => role.includes('TaskDefinitionTaskRole'))).toBe(true);
+  });
+
   it('lets the task role read the secrets and answer its task token on this state machine only', () => {
     const taskRole = logicalIdOf('AWS::IAM::Role', 'TaskDefinitionTaskRole');
     const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
@@ -395,7 +436,13 @@ describe('the resources', () => {
     expect(token?.Resource).toEqual({ Ref: stateMachine });
     const all = statements.flatMap(actionsOf).sort();
     expect(
-      all.filter((a) => !a.startsWith('secretsmanager:') && !a.startsWith('states:SendTask') && !a.startsWith('s3:')),
+      all.filter(
+        (a) =>
+          !a.startsWith('secretsmanager:') &&
+          !a.startsWith('states:SendTask') &&
+          !a.startsWith('s3:') &&
+          !['rds:DescribeDBInstances', 'rds:DescribeDBClusters'].includes(a),
+      ),
     ).toEqual([]);
   });
 
@@ -847,6 +894,32 @@ describe('the construct props', () => {
           acknowledgeWildcardSecretArns: true,
         }),
     ).not.toThrow();
+  });
+
+  it('gives the task verify-full against the shipped RDS CA bundle by default, and takes system roots when asked', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'PGSSLMODE', Value: 'verify-full' },
+            { Name: 'PG_MIGRATE_SSLROOTCERT', Value: 'rds' },
+          ]),
+        }),
+      ],
+    });
+    const { scope, vpc } = vpcStack();
+    const workflow = new PgMigrationWorkflow(scope, 'System', { vpc, defaultSslRootCert: 'system' });
+    const variables = scope.resolve((workflow.functions.precheck.node.defaultChild as CfnFunction).environment) as {
+      variables: Record<string, string>;
+    };
+    expect(variables.variables).toMatchObject({ PGSSLMODE: 'verify-full', PG_MIGRATE_SSLROOTCERT: 'system' });
+  });
+
+  it('fails when defaultSslRootCert is system and defaultSslMode does not check the name', () => {
+    const { scope, vpc } = vpcStack();
+    expect(
+      () => new PgMigrationWorkflow(scope, 'A', { vpc, defaultSslRootCert: 'system', defaultSslMode: 'verify-ca' }),
+    ).toThrow(/defaultSslRootCert system needs defaultSslMode verify-full/);
   });
 
   it('fails when databaseConcurrency is out of range or an allowed secret is not a secret ARN', () => {

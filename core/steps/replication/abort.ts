@@ -9,7 +9,14 @@ import { causeMessage, describeError, scrub } from '../../errors.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult } from '../../report.js';
 import type { Request } from '../../request.js';
-import { isReplicationName, REPLICATION_PREFIX, type ReplicationNames, replicationNames } from './names.js';
+import {
+  isReplicationName,
+  REPLICATION_PREFIX,
+  type ReplicationNames,
+  replicationNames,
+  SUBSCRIPTION_ROLE_PREFIX,
+  subscriptionRoleName,
+} from './names.js';
 import { dropReplicationObjects } from './objects.js';
 
 const LIKE_PREFIX = `${REPLICATION_PREFIX.replace(/_/g, '\\_')}%`;
@@ -76,6 +83,16 @@ async function findObjects(ctx: RunContext): Promise<Map<string, Set<string>>> {
     const dbs = await client.query<{ datname: string }>(
       'SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname',
     );
+    // A subscription role left without its subscription (a set-up interrupted in between) is found by its name.
+    const roles = await client.query<{ name: string }>(
+      'SELECT rolname AS name FROM pg_catalog.pg_roles WHERE rolname LIKE $1',
+      [`${SUBSCRIPTION_ROLE_PREFIX.replace(/_/g, '\\_')}%`],
+    );
+    const roleNames = new Set(roles.rows.map((r) => r.name));
+    for (const r of dbs.rows) {
+      const role = subscriptionRoleName(r.datname);
+      if (roleNames.has(role)) add(r.datname, replicationNames(r.datname).slot);
+    }
     return dbs.rows.map((r) => r.datname);
   });
   for (const database of databases) {

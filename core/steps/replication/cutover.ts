@@ -14,6 +14,7 @@ import type { Request } from '../../request.js';
 import { type Warning, WarningList } from '../../warnings.js';
 import { assertMarked, dropProgress } from '../progress.js';
 import { selectedTables } from './catalog.js';
+import { refreshSourceLogin } from './login.js';
 import { replicationNames } from './names.js';
 import { dropReplicationObjects, readNote } from './objects.js';
 import { describeSyncState, isInSync, readSyncState, replicationEvent, type SyncState } from './status.js';
@@ -127,6 +128,9 @@ export async function cutoverDatabase(
   const db = database.name;
   const names = replicationNames(db);
   const deadline = started + request.timeoutSeconds * 1000;
+  // The fallback's subscription must log in with the source password of now, or the last changes never arrive.
+  const login = await refreshSourceLogin(ctx, request, db);
+  if (login.problem) throw new PermanentError(`cannot cut over ${JSON.stringify(db)}: ${login.problem}`);
   ctx.progress({ kind: 'phase', database: db, phase: 'cutover', detail: 'waiting for the last changes' });
   const state = await waitForLsn(ctx, request, db, deadline);
   try {

@@ -29,16 +29,40 @@ const HASH_CHARS = 10;
  * ```
  */
 export function replicationNames(database: string): ReplicationNames {
+  const name = derivedName(REPLICATION_PREFIX, database);
+  return { publication: name, slot: name, subscription: name };
+}
+
+/**
+ * Every per-run subscription role on the source starts with this prefix (not `pg_migrate_`: role names starting
+ * with `pg_` are reserved).
+ */
+export const SUBSCRIPTION_ROLE_PREFIX = 'pgmigrate_sub_';
+
+/**
+ * The login role the subscription of `database` uses on the source (core/steps/replication/login.ts): derived like
+ * {@link replicationNames}, with its own prefix, so set-up, a re-run, cutover and abort all find the same role from
+ * the database name alone. Always <= 63 bytes.
+ *
+ * @example
+ * ```ts
+ * subscriptionRoleName('shop'); // 'pgmigrate_sub_shop_' + 10 hex characters
+ * ```
+ */
+export function subscriptionRoleName(database: string): string {
+  return derivedName(SUBSCRIPTION_ROLE_PREFIX, database);
+}
+
+function derivedName(prefix: string, database: string): string {
   const hash = createHash('sha256').update(database, 'utf8').digest('hex').slice(0, HASH_CHARS);
-  const room = MAX_IDENTIFIER_BYTES - REPLICATION_PREFIX.length - 1 - HASH_CHARS;
+  const room = MAX_IDENTIFIER_BYTES - prefix.length - 1 - HASH_CHARS;
   const readable = database
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, room)
     .replace(/_+$/, '');
-  const name = `${REPLICATION_PREFIX}${readable === '' ? '' : `${readable}_`}${hash}`;
-  return { publication: name, slot: name, subscription: name };
+  return `${prefix}${readable === '' ? '' : `${readable}_`}${hash}`;
 }
 
 /** True when `name` is what {@link replicationNames} gives for some database (the prefix and a hash suffix). */

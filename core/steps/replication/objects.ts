@@ -1,14 +1,15 @@
 /**
  * Dropping what set-up created, for one database: the subscription (target), the slots (source: ours and the
- * tablesync slots of our subscription), the publication (source), and the REPLICA IDENTITY changes recorded on the
- * publication. Idempotent; each part is tried even when another failed, and the failures are returned.
+ * tablesync slots of our subscription), the publication (source), the REPLICA IDENTITY changes recorded on the
+ * publication, and the subscription's per-run role (source). Idempotent; each part is tried even when another failed, and the failures are returned.
  */
 import type pg from 'pg';
 import { connect, withClient } from '../../connection.js';
 import type { RunContext } from '../../context.js';
 import { describeError, TransientError } from '../../errors.js';
 import { readPublication } from './catalog.js';
-import type { ReplicationNames } from './names.js';
+import { dropSubscriptionRole, forgetSourceLogin } from './login.js';
+import { type ReplicationNames, subscriptionRoleName } from './names.js';
 import {
   aivenDropSubscriptionSql,
   dropPublicationSql,
@@ -57,6 +58,8 @@ async function dropSubscription(
       [names.subscription],
     );
     const row = rows[0];
+    // The fallback's fingerprint of the source login goes with the subscription it describes.
+    await forgetSourceLogin(client);
     if (!row) return undefined;
     if (!row.su && row.aiven) {
       const command = aivenDropSubscriptionSql(names.subscription);
@@ -181,6 +184,12 @@ export async function dropReplicationObjects(
     await dropPublication(ctx, database, names, outcome);
   } catch (err) {
     outcome.problems.push(`publication ${names.publication} on the source: ${describeError(err)}`);
+  }
+  // The subscription's per-run role goes with the subscription that used it (core/steps/replication/login.ts).
+  try {
+    if (await dropSubscriptionRole(ctx, database)) outcome.dropped.push(`role ${subscriptionRoleName(database)}`);
+  } catch (err) {
+    outcome.problems.push(`role ${subscriptionRoleName(database)} on the source: ${describeError(err)}`);
   }
   if (outcome.dropped.length > 0 || outcome.reverted.length > 0) {
     ctx.logger.info('dropped replication objects', {

@@ -34,6 +34,7 @@ import {
 } from './catalog.js';
 import { type ReplicationNames, replicationNames } from './names.js';
 import { handOverDatabase } from '../schema.js';
+import { prepareSubscriptionLogin, recordSourceLogin, type SubscriptionLogin } from './login.js';
 import { dropReplicationObjects, readNote } from './objects.js';
 import {
   addTablesToPublicationSql,
@@ -136,10 +137,11 @@ async function createSubscription(
   names: ReplicationNames,
   copyData: boolean,
   slotExists: boolean,
+  login: SubscriptionLogin,
 ): Promise<void> {
   const tls = subscriptionTls(ctx.source, request);
   if (tls.weakened) ctx.logger.warn(tls.weakened, { database });
-  const conninfo = subscriptionConninfo(ctx.source, database, tls);
+  const conninfo = subscriptionConninfo(ctx.source, database, tls, login);
   await withClient(ctx.target, database, async (client) => {
     let powers = await readPowers(client);
     // Neither superuser nor pg_create_subscription with CREATE here: aiven_extras, created now if it may be.
@@ -376,7 +378,16 @@ export async function migrateByReplication(
       start = { mode: 'copy-data', copy };
     }
     ctx.progress({ kind: 'phase', database: db, phase: 'subscribe' });
-    await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource);
+    // The subscription's own login on the source (the per-run role), so the source user's password stays here.
+    const login = await prepareSubscriptionLogin(
+      ctx,
+      db,
+      { copyTables: start.mode === 'copy-data' ? tables.filter((t) => !t.unlogged && t.kind !== 'partitioned') : [] },
+      warnings,
+    );
+    await createSubscription(ctx, request, db, names, start.mode === 'copy-data', !aivenSource, login);
+    // The fallback's subscription holds the source password: status and cutover refresh it when it rotates.
+    if (!login.perRun) await recordSourceLogin(ctx, db);
     await handOverDatabase(ctx, db, warnings);
     // The note keeps the set-up's warnings for a re-run and for cutover.
     if (warnings.list().length > 0) {

@@ -195,6 +195,14 @@ export function createSubscriptionSql(
   );
 }
 
+/**
+ * `ALTER SUBSCRIPTION … CONNECTION` (the source credentials rotated): `conninfoLiteral` is the placeholder of
+ * core/secret-statements.ts' runWithSecret, which binds the conninfo as a parameter; never log the text.
+ */
+export function alterSubscriptionConnectionSql(subscription: string, conninfoLiteral: string): string {
+  return `ALTER SUBSCRIPTION ${quoteIdent(subscription)} CONNECTION ${conninfoLiteral}`;
+}
+
 /** Drops a subscription without touching the source (the slot is dropped separately, on the source). */
 export function dropSubscriptionSql(subscription: string): string[] {
   const name = quoteIdent(subscription);

@@ -9,7 +9,9 @@ import type { ProgressEvent } from '../../logger.js';
 import type { PlannedDatabase } from '../../plan.js';
 import type { DatabaseResult, DatabaseStatus } from '../../report.js';
 import type { Request } from '../../request.js';
+import { WarningList } from '../../warnings.js';
 import { readSlot, readSubscription, type SlotState, type SubscriptionState } from './catalog.js';
+import { refreshSourceLogin } from './login.js';
 import { replicationNames } from './names.js';
 import { pollUntil } from './wait.js';
 
@@ -90,22 +92,26 @@ export async function databaseStatus(
 ): Promise<{ result: DatabaseResult; inSync: boolean }> {
   const started = Date.now();
   try {
+    // A rotated source password reaches the subscription before its worker next needs to log in (fallback only).
+    const login = await refreshSourceLogin(ctx, request, name);
     const state = await readSyncState(ctx, name);
     ctx.progress(replicationEvent(name, state));
     const inSync = isInSync(state, request.maxLagBytes);
     const healthy = state.subscription !== undefined && state.slot !== undefined;
+    const note = login.refreshed ? '; the source credentials changed: the subscription connection was updated' : '';
     return {
       inSync,
       result: {
         ...baseResult(
           name,
           healthy ? 'replicating' : 'failed',
-          `${inSync ? 'in sync' : 'not in sync'}: ${describeSyncState(state)}`,
+          `${inSync ? 'in sync' : 'not in sync'}: ${describeSyncState(state)}${note}`,
           state.slot?.lagBytes ?? 0,
         ),
         tables: state.subscription?.tables ?? 0,
         durationMs: Date.now() - started,
         ...(healthy ? {} : { error: 'PgMigrate.Permanent' }),
+        ...(login.problem ? { warnings: [{ kind: 'subscription-login' as const, message: login.problem }] } : {}),
       },
     };
   } catch (err) {
@@ -146,11 +152,15 @@ export async function replicationStatus(
     const { result, inSync } = await databaseStatus(ctx, request, database.name);
     // A result of the migration keeps what it measured (rows and bytes copied, its duration).
     const earlier = 'rows' in database ? (database as DatabaseResult) : undefined;
-    results.push(
-      earlier
+    const warnings = new WarningList();
+    warnings.addAll(earlier?.warnings);
+    warnings.addAll(result.warnings);
+    results.push({
+      ...(earlier
         ? { ...earlier, ...result, rows: earlier.rows, bytes: earlier.bytes, durationMs: earlier.durationMs }
-        : result,
-    );
+        : result),
+      ...(warnings.list().length > 0 ? { warnings: warnings.list() } : {}),
+    });
     allInSync &&= inSync;
   }
   return { databases: results, allInSync };

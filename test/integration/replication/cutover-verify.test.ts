@@ -36,7 +36,8 @@ describe('cutover verification', () => {
     expect(refused.error).toBe('PgMigrate.VerifyMismatch');
     expect(refused.message).toMatch(/public\.items/);
     expect(refused.message).toMatch(/Nothing was dropped: replication continues/);
-    expect((await leftovers(source(), target(), [db])).length).toBe(3);
+    // Slot, subscription, publication and the subscription's role all stay.
+    expect((await leftovers(source(), target(), [db])).length).toBe(4);
     const [events] = await source().query<{ r: string }>(
       "SELECT relreplident AS r FROM pg_class WHERE relname = 'events'",
       [],

@@ -105,13 +105,17 @@ export async function fingerprint(cluster: TestCluster, database: string): Promi
   }
 }
 
-/** Replication objects left on either side (should be none after cutover / abort). */
+/** Replication objects (and subscription roles) left on either side (should be none after cutover / abort). */
 export async function leftovers(source: TestCluster, target: TestCluster, databases: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const r of await source.query<{ n: string }>('SELECT slot_name AS n FROM pg_replication_slots'))
     out.push(`slot ${r.n}`);
   for (const r of await target.query<{ n: string }>('SELECT subname AS n FROM pg_subscription'))
     out.push(`subscription ${r.n}`);
+  for (const r of await source.query<{ n: string }>(
+    "SELECT rolname AS n FROM pg_roles WHERE rolname LIKE 'pgmigrate\\_sub\\_%'",
+  ))
+    out.push(`role ${r.n}`);
   for (const db of databases) {
     for (const r of await source.query<{ n: string }>('SELECT pubname AS n FROM pg_publication', [], db)) {
       out.push(`publication ${r.n} in ${db}`);
