@@ -94,6 +94,11 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     commands: ['migrate', 'status', 'cutover'],
     help: 'lag at or under which a database counts as in sync (default 1048576)',
   },
+  'sync-timeout': {
+    type: 'string',
+    commands: ['migrate'],
+    help: 'seconds migrate waits for replication to get in sync before it reports which database is not and why (default 86400)',
+  },
   timeout: {
     type: 'string',
     commands: ['migrate', 'cutover'],
@@ -247,6 +252,7 @@ export function requestOptions(
   if (values.checksums === true) request.checksums = true;
   set('maxLagBytes', int('max-lag-bytes'));
   set('timeoutSeconds', int('timeout'));
+  set('syncTimeoutSeconds', int('sync-timeout'));
   set('targetFreeBytes', int('target-free-bytes'));
   const accept = list('accept');
   if (accept !== undefined) {
