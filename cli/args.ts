@@ -53,7 +53,7 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
   'session-budget': {
     type: 'string',
     commands: ['check', 'migrate'],
-    help: 'sessions open at once on each server during the pre-checks (default 10)',
+    help: 'sessions open at once on each server, pre-checks and migration (default 10)',
   },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
   roles: {
@@ -93,6 +93,11 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
     type: 'string',
     commands: ['migrate', 'status', 'cutover'],
     help: 'lag at or under which a database counts as in sync (default 1048576)',
+  },
+  'sync-timeout': {
+    type: 'string',
+    commands: ['migrate'],
+    help: 'seconds migrate waits for replication to get in sync before it reports which database is not and why (default 86400)',
   },
   timeout: {
     type: 'string',
@@ -247,6 +252,7 @@ export function requestOptions(
   if (values.checksums === true) request.checksums = true;
   set('maxLagBytes', int('max-lag-bytes'));
   set('timeoutSeconds', int('timeout'));
+  set('syncTimeoutSeconds', int('sync-timeout'));
   set('targetFreeBytes', int('target-free-bytes'));
   const accept = list('accept');
   if (accept !== undefined) {

@@ -147,6 +147,10 @@ export class PgMigrationStack extends Stack {
         value: this.workflow.operationsRole.roleArn,
         description: 'The role operators of other accounts assume to start and read executions',
       });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.workflow.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard of the workflow: executions, and per database copy, phase and replication',
+    });
     const clients = [this.workflow.functionSecurityGroup, this.workflow.taskSecurityGroup];
     if (props.databaseSecurityGroupIds !== undefined)
       allowIntoDatabases(this, clients, props.databaseSecurityGroupIds, props.databasePort);

@@ -6,6 +6,8 @@
  * - `_pg_migrate.copy_progress`: one row per table chunk whose COPY committed — inserted in the same transaction as
  *   the COPY, so a row exists exactly when the chunk's data does.
  * - `_pg_migrate.warnings`: the warnings of the steps done so far, so that a resumed run still reports them.
+ * - `_pg_migrate.subscription_login` (replication, fallback only): the fingerprint of the source login the
+ *   subscription holds (core/steps/replication/login.ts), so that status and cutover notice a rotated password.
  *
  * Trade-off (documented in docs/PERFORMANCE.md): a resumed run reads a new snapshot for the tables still to copy,
  * so tables copied before the interruption reflect the earlier snapshot.

@@ -10,6 +10,8 @@ import { ASL_ARTEFACT_PATH, type AslDefinition } from '../../scripts/build-asl.j
 import { RUN_FAILED_ERROR, STATE_NAMES as S } from '../../infra/state-names.js';
 import { installPolyfills } from '../../cli/local/polyfill.js';
 import { handler as reportHandler } from '../../lambdas/report.js';
+import type { DatabaseResult } from '../../core/report.js';
+import { syncWait } from '../../core/steps/replication/status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = Record<string, Json>;
@@ -422,6 +424,69 @@ describe('the state machine on the local interpreter', () => {
       ],
     });
     expect((report.error as Obj).message).toMatch(/apply worker not running/);
+  });
+});
+
+describe('the bounded sync wait, decided by the status function (syncWait) poll after poll', () => {
+  /** ReplicationStatus as lambdas/status.ts answers it, each poll 5 minutes after the previous one. */
+  const pollingEvery5Minutes = (message: string) => {
+    let now = Date.parse('2026-06-01T00:00:00.000Z');
+    return (i: Obj) => {
+      now += 300_000;
+      const databases = (i.databases as Obj[]).map((d) => ({ ...d, message }) as DatabaseResult & Obj);
+      const request = i.request as Obj;
+      return {
+        databases,
+        allInSync: false,
+        ...syncWait({
+          waitingSince: typeof i.waitingSince === 'string' ? i.waitingSince : undefined,
+          now: new Date(now),
+          timeoutSeconds: request.syncTimeoutSeconds as number,
+          allInSync: false,
+          databases,
+        }),
+      } as unknown as Json;
+    };
+  };
+
+  it('ends after syncTimeoutSeconds when the apply worker stays down, with a report saying which database and why', async () => {
+    const { error, calls, inputs } = await run(
+      { action: 'migrate', syncTimeoutSeconds: 900 },
+      {
+        ...twoDatabases,
+        [S.migrateDatabase]: (i) => done((taskInput(i).database as Obj).name as string, 'replicating', 'replication'),
+        [S.replicationStatus]: pollingEvery5Minutes(
+          'not in sync: 4/4 tables ready, apply worker not running, lag 12 B',
+        ),
+      },
+    );
+    // Polls at 0, 5, 10 and 15 minutes of waiting: the fourth reaches the 900 s bound.
+    expect(calls.filter((c) => c === S.replicationStatus)).toHaveLength(4);
+    expect(calls.at(-1)).toBe(S.report);
+    expect(error?.name).toBe('PgMigrate.Timeout');
+    const report = JSON.parse(error?.message ?? '') as Obj;
+    expect(report).toMatchObject({ ok: false, error: { state: S.waitForSync, name: 'PgMigrate.Timeout' } });
+    const message = (report.error as Obj).message as string;
+    expect(message).toMatch(/^not in sync after 900 s \(syncTimeoutSeconds 900\)/);
+    expect(message).toContain('shop: not in sync: 4/4 tables ready, apply worker not running');
+    expect(message).toContain('crm: not in sync: 4/4 tables ready, apply worker not running');
+    expect(inputs.get(S.report)?.errors).toMatchObject({ [S.waitForSync]: { Error: 'PgMigrate.Timeout' } });
+  });
+
+  it('ends the same way when the initial sync never completes', async () => {
+    const { error, calls } = await run(
+      { action: 'migrate', syncTimeoutSeconds: 600 },
+      {
+        ...twoDatabases,
+        [S.migrateDatabase]: (i) => done((taskInput(i).database as Obj).name as string, 'replicating', 'replication'),
+        [S.replicationStatus]: pollingEvery5Minutes('not in sync: 1/4 tables ready, apply worker running, lag 0 B'),
+      },
+    );
+    expect(calls.filter((c) => c === S.replicationStatus)).toHaveLength(3);
+    expect(error?.name).toBe('PgMigrate.Timeout');
+    expect(((JSON.parse(error?.message ?? '') as Obj).error as Obj).message).toMatch(
+      /not in sync after 600 s .*shop: not in sync: 1\/4 tables ready/,
+    );
   });
 });
 

@@ -122,6 +122,10 @@ describe('the dashboard', () => {
     expect(body).toContain(`"value":${LAG_BYTES}`);
     expect(body).toContain(PHASES.map((p, i) => `${i + 1} ${p}`).join(', '));
   });
+
+  it("is named in the stack's outputs", () => {
+    template.hasOutput('DashboardName', { Value: { Ref: logicalIdOf('AWS::CloudWatch::Dashboard', 'Dashboard') } });
+  });
 });
 
 describe('the metrics settings', () => {

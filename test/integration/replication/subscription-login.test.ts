@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parseConnectionString } from '../../../core/connection.js';
 import type { RunContext } from '../../../core/context.js';
 import type { PlannedDatabase } from '../../../core/plan.js';
 import type { Request } from '../../../core/request.js';
@@ -24,7 +25,7 @@ import {
   subscriptionRoleName,
 } from '../../../core/steps/replication/index.js';
 import type { TestCluster } from '../../support/cluster.js';
-import { type ProviderServer, useProvider } from '../../support/providers.js';
+import { type ProviderServer, providerExtensionsInstalled, useProvider } from '../../support/providers.js';
 import { useCluster } from '../../support/vitest.js';
 import { leftovers, planned, replicationRequest, runContext } from './support.js';
 
@@ -33,6 +34,8 @@ const aiven16 = useProvider('aiven', { version: 16, settings: LOG_EVERYTHING });
 const rds16 = useProvider('rds', { version: 16 });
 const aiven15 = useProvider('aiven', { version: 15 });
 const rds15 = useProvider('rds', { version: 15 });
+/** An Aiven target: avnadmin subscribes through aiven_extras (the subscription belongs to the extension). */
+const aivenTarget = useProvider('aiven', { version: 15 });
 const target = useCluster({ version: 15, settings: LOG_EVERYTHING });
 
 const SCHEMA = `
@@ -262,6 +265,39 @@ describe('the subscription falls back to the source user', () => {
     expect(await subconninfo('probeshop')).toContain("user='dbadmin'");
     await abortReplication(ctx, { ...requestFor(s), action: 'abort', dbs: ['probeshop'] });
     expect(await leftovers(s.cluster, target(), ['probeshop'])).toEqual([]);
+  });
+
+  it('reports at status, and refuses at cutover, a rotated source password that a subscription made through aiven_extras cannot take', async () => {
+    // CI installs aiven_extras and pgextwlist (.ci/run): without them the Aiven target could not subscribe at all.
+    expect(providerExtensionsInstalled()).toBe(true);
+    const s = aiven15();
+    const t = aivenTarget();
+    const db = await prepareSource(s, 'extrashop');
+    const ctx = { ...runContext(s.cluster, t.cluster, s.uri()), target: parseConnectionString(t.uri(), 'target') };
+    const request = replicationRequest(s.cluster, t.cluster, { source: { uri: s.uri() }, target: { uri: t.uri() } });
+    const result = await migrateByReplication(ctx, request, db);
+    expect(result.status, result.message).toBe('replicating');
+    expect(result.warnings?.filter((w) => w.kind === 'subscription-login')).toHaveLength(1);
+
+    const password = `rot-${randomBytes(12).toString('base64url')}`;
+    await s.cluster.query(`ALTER ROLE avnadmin PASSWORD '${scramVerifier(password)}'`);
+    const rotated = { ...ctx, source: parseConnectionString(s.uri('postgres', 'avnadmin', password), 'source') };
+    const status = await replicationStatus(rotated, { ...request, action: 'status' }, [db]);
+    const [warning] = status.databases[0]?.warnings?.filter((w) => w.kind === 'subscription-login') ?? [];
+    expect(warning?.message).toMatch(
+      /source credentials changed since set-up, but the subscription .* cannot take them/,
+    );
+    expect(warning?.message).toMatch(/Restore the previous source password until cutover, or abort/);
+    expect(JSON.stringify(status)).not.toContain(password);
+    await expect(cutoverDatabase(rotated, request, db)).rejects.toThrow(
+      /cannot cut over "extrashop": the source credentials changed since set-up/,
+    );
+    // Nothing was dropped; with the previous password back (the remedy), abort removes everything.
+    expect((await leftovers(s.cluster, t.cluster, ['extrashop'])).length).toBeGreaterThan(0);
+    await s.cluster.query(`ALTER ROLE avnadmin PASSWORD '${scramVerifier(s.password)}'`);
+    const aborted = await abortReplication(ctx, { ...request, action: 'abort', dbs: ['extrashop'] });
+    expect(aborted.map((d) => d.status)).toEqual(['done']);
+    expect(await leftovers(s.cluster, t.cluster, ['extrashop'])).toEqual([]);
   });
 
   it('updates the subscription connection at the status step when the source password rotated, and the subscription reconnects and catches up', async () => {

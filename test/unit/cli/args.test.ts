@@ -51,6 +51,8 @@ describe('parseLocalArgs', () => {
         '4096',
         '--timeout',
         '120',
+        '--sync-timeout',
+        '3600',
         '--checksums',
         '--target-free-bytes',
         '1000000',
@@ -79,6 +81,7 @@ describe('parseLocalArgs', () => {
       cutover: true,
       maxLagBytes: 4096,
       timeoutSeconds: 120,
+      syncTimeoutSeconds: 3600,
       checksums: true,
       targetFreeBytes: 1_000_000,
     });
