@@ -53,7 +53,7 @@ const REQUEST_OPTIONS: Record<string, OptionSpec & { commands: readonly LocalCom
   'session-budget': {
     type: 'string',
     commands: ['check', 'migrate'],
-    help: 'sessions open at once on each server during the pre-checks (default 10)',
+    help: 'sessions open at once on each server, pre-checks and migration (default 10)',
   },
   'no-roles': { type: 'boolean', commands: ['check', 'migrate'], help: "do not create the source's roles" },
   roles: {

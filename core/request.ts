@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { budgetProblem } from './session-budget.js';
 import { SSL_MODES } from './tls.js';
 import { WARNING_KINDS } from './warnings.js';
 
@@ -116,7 +117,9 @@ export const RequestSchema = z.strictObject({
   checkStatementTimeoutMs: z.int().min(100).max(600_000).default(15_000),
   /**
    * Sessions a run may hold open on each server at once. The pre-checks read server-wide facts on one session per
-   * server, then check this many databases at a time on one session per server each (docs/CHECKS.md).
+   * server, then check this many databases at a time on one session per server each (docs/CHECKS.md). Each
+   * database's task gets ⌊sessionBudget / maxConcurrency⌋ and fits its copy, pg_restore -j, index builds and
+   * verification in it (core/session-budget.ts); `migrate` needs at least 2 per database migrated at once.
    */
   sessionBudget: z.int().min(1).max(200).default(10),
 });
@@ -148,6 +151,10 @@ export function parseRequest(input: unknown): Request {
     problems.push('dbs: an empty list selects nothing; omit it to select every database');
   if (request.subscriptionSslrootcert === 'system' && (request.subscriptionSslmode ?? 'verify-full') !== 'verify-full')
     problems.push('subscriptionSslrootcert: system needs subscriptionSslmode verify-full');
+  if (request.action === 'migrate' || request.action === 'cutover') {
+    const budget = budgetProblem(request.sessionBudget, request.maxConcurrency);
+    if (budget !== undefined) problems.push(budget);
+  }
   if (request.withTables.length > 0 && request.skipTables.some((t) => request.withTables.includes(t))) {
     problems.push('withTables and skipTables name the same table');
   }

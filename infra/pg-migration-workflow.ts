@@ -30,6 +30,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DATABASE_CONCURRENCY_ENV } from '../core/session-budget.js';
 import { TASK_PG_MAJOR_ENV } from '../core/checks/version.js';
 import { REPORT_BUCKET_ENV } from '../core/report-store.js';
 import { FUNCTION_NAMES, type FunctionName } from './state-names.js';
@@ -190,7 +191,11 @@ export class PgMigrationWorkflow extends Construct {
     this.taskDefinition = createTaskDefinition(this, {
       cpu: props.taskCpu ?? WORKFLOW_DEFAULTS.taskCpu,
       memoryMiB: props.taskMemoryMiB ?? WORKFLOW_DEFAULTS.taskMemoryMiB,
-      environment,
+      // A fixed Map concurrency replaces the request's in each task's share of the session budget.
+      environment:
+        props.databaseConcurrency !== undefined
+          ? { ...environment, [DATABASE_CONCURRENCY_ENV]: String(props.databaseConcurrency) }
+          : environment,
       retention,
     });
     grantSecrets(this.taskDefinition.taskRole, secrets);

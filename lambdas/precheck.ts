@@ -4,7 +4,8 @@
  *   server parts of the checks, the databases to visit and the facts they need;
  * - `{ phase: 'database', request, database, shared }` → that database's `CheckResult[]` on one session per server;
  * - `{ check, request }` → one check's results (both phases in this invocation).
- * A server problem is a result, not an error. For RDS targets (`targetRdsInstanceId`) free storage comes from CloudWatch.
+ * A server problem is a result, not an error. For RDS targets (`targetRdsInstanceId`, or the target ref's
+ * `dbInstanceIdentifier`) free storage comes from CloudWatch.
  * The phases return their results whole (the Plan merges them and keeps them in the report store); a single check's
  * results go to the store and come back compact.
  */
@@ -22,6 +23,7 @@ import { parseRequest } from '../core/request.js';
 import { rdsFreeStorage } from './shared/cloudwatch.js';
 import { createRunContext } from './shared/context.js';
 import { powertoolsLogger } from './shared/logger.js';
+import { targetRdsInstance } from './shared/rds.js';
 import { keepCheckResults } from './shared/payload.js';
 
 const logger = powertoolsLogger();
@@ -48,8 +50,9 @@ export function handler(event: ServerPhaseEvent): Promise<ServerChecksOutput>;
 export function handler(event: DatabasePhaseEvent | SingleCheckEvent): Promise<CheckResult[]>;
 export async function handler(event: PrecheckEvent): Promise<ServerChecksOutput | CheckResult[]> {
   const request = parseRequest(event.request);
+  const instance = targetRdsInstance(request);
   const ctx = await createRunContext(request, logger, {
-    ...(request.targetRdsInstanceId ? { targetFreeBytes: rdsFreeStorage(request.targetRdsInstanceId, logger) } : {}),
+    ...(instance !== undefined ? { targetFreeBytes: rdsFreeStorage(instance, logger) } : {}),
   });
   if ('check' in event) {
     const results = await runCheck(event.check, request, ctx);

@@ -11,13 +11,14 @@ import type { RunContext } from '../context.js';
 import { AbortedError, classify, ERROR_NAMES, PermanentError } from '../errors.js';
 import type { PlannedDatabase } from '../plan.js';
 import { findPgTools } from '../pgtools-locate.js';
+import { databaseConcurrency, taskSessions } from '../session-budget.js';
 import type { PgTools } from '../pgtools.js';
 import type { DatabaseResult, TableResult } from '../report.js';
 import { type Request, tableFiltersFor } from '../request.js';
 import { analyzeTarget } from './analyze.js';
 import { copyBuildingIndexes, readEarlyIndexesAt } from './indexes.js';
 import { copyLargeObjects } from './large-objects.js';
-import { forEachLimit } from './pool.js';
+import { allLimited, forEachLimit } from './pool.js';
 import { WarningList } from '../warnings.js';
 import { completedSteps, dropProgress, ensureProgress, markStep, saveWarnings, savedWarnings } from './progress.js';
 import {
@@ -101,25 +102,30 @@ export async function migrateByDump(
 ): Promise<DatabaseResult> {
   const started = Date.now();
   const name = database.name;
-  const jobs = request.jobs;
+  // The run's session budget, this task's share of it, split between the steps' parallel parts.
+  const sessions = taskSessions(request, databaseConcurrency(request));
   const phase = (p: string, detail?: string) =>
     ctx.progress({ kind: 'phase', database: name, phase: p, ...(detail ? { detail } : {}) });
   const warnings = new WarningList(ctx.logger, { database: name });
   try {
     const tools = await locateTools(ctx);
+    ctx.logger.info('session budget', { database: name, budget: request.sessionBudget, ...sessions });
     phase('database');
     await ensureTargetDatabase(ctx, name, warnings);
     // What both sides hold, read at once (each read is its own session: sessions opened one after the other cost a
-    // round of authentication each).
-    const [empty, steps, saved, progressExists, userObjects] = await Promise.all([
+    // round of authentication each), the target's reads within the task's share of the session budget.
+    const [empty, [steps, saved, progressExists, userObjects]] = await Promise.all([
       sourceIsEmpty(ctx, name),
-      completedSteps(ctx.target, name),
-      savedWarnings(ctx.target, name),
-      withClient(ctx.target, name, async (c) => {
-        const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
-        return rows.length > 0;
-      }),
-      hasUserObjects(ctx, name),
+      allLimited(sessions.share, [
+        () => completedSteps(ctx.target, name),
+        () => savedWarnings(ctx.target, name),
+        () =>
+          withClient(ctx.target, name, async (c) => {
+            const { rows } = await c.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = '_pg_migrate'");
+            return rows.length > 0;
+          }),
+        () => hasUserObjects(ctx, name),
+      ] as const),
     ]);
     // A source database with nothing in it (the `postgres` of a fresh server): nothing is written, not even the
     // progress record — so a target database the user may not create objects in (e.g. the provider's `postgres`)
@@ -175,13 +181,20 @@ export async function migrateByDump(
       if (!steps.has('pre-data') || !steps.has('post-data'))
         await dumpSchema(ctx, name, { tools, snapshot: snapshot.id }, archive);
       // The statements of the indexes built during the copy are read from the source while pre-data restores.
-      const early = steps.has('copy')
-        ? Promise.resolve(new Map<string, string[]>())
-        : readEarlyIndexesAt(ctx, name, snapshot.id);
+      // (None when the session share leaves no room for index builders.)
+      const early =
+        steps.has('copy') || sessions.indexJobs === 0
+          ? Promise.resolve(new Map<string, string[]>())
+          : readEarlyIndexesAt(ctx, name, snapshot.id);
       early.catch(() => {}); // awaited below; a failure of the restore first must not leave it unhandled
       if (!steps.has('pre-data')) {
         await markStep(ctx.target, name, 'pre-data-started');
-        await restorePreData(ctx, name, { jobs, tools, snapshot: snapshot.id, archive }, warnings);
+        await restorePreData(
+          ctx,
+          name,
+          { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive },
+          warnings,
+        );
         await saveWarnings(ctx.target, name, warnings.list());
         await markStep(ctx.target, name, 'pre-data');
       }
@@ -189,7 +202,13 @@ export async function migrateByDump(
       // Indexes and keys of finished tables are built while the other tables copy (post-data skips them).
       const copy = await copyBuildingIndexes(
         ctx,
-        { database: name, jobs, snapshot: snapshot.id, ...tableFiltersFor(request, name) },
+        {
+          database: name,
+          jobs: sessions.copyJobs,
+          indexJobs: sessions.indexJobs,
+          snapshot: snapshot.id,
+          ...tableFiltersFor(request, name),
+        },
         await early,
       );
       await markStep(ctx.target, name, 'copy');
@@ -198,7 +217,12 @@ export async function migrateByDump(
       const postData = (async () => {
         if (!steps.has('post-data')) {
           await markStep(ctx.target, name, 'post-data-started');
-          await restorePostData(ctx, name, { jobs, tools, snapshot: snapshot.id, archive, resume: true }, warnings);
+          await restorePostData(
+            ctx,
+            name,
+            { jobs: sessions.restoreJobs, tools, snapshot: snapshot.id, archive, resume: true },
+            warnings,
+          );
           await saveWarnings(ctx.target, name, warnings.list());
           await markStep(ctx.target, name, 'post-data');
         } else {
@@ -229,11 +253,18 @@ export async function migrateByDump(
       const largeObjects = copied.value;
 
       phase('analyze');
-      await analyzeTarget(ctx, name, jobs);
+      await analyzeTarget(ctx, name, sessions.analyzeJobs);
       await handOverDatabase(ctx, name, warnings);
 
       phase('verify');
-      const verification = await verifyTables(ctx, name, snapshot.id, copy.tables, request.checksums, jobs);
+      const verification = await verifyTables(
+        ctx,
+        name,
+        snapshot.id,
+        copy.tables,
+        request.checksums,
+        sessions.verifyJobs,
+      );
       const mismatches = verification.filter((t) => !t.ok);
       const rows = verification.reduce((s, t) => s + t.sourceRows, 0);
       const summary = `${copy.tables.length} tables, ${rows} rows, ${largeObjects.count} large objects${

@@ -182,17 +182,23 @@ export async function readEarlyIndexesAt(ctx: RunContext, database: string, snap
 }
 
 /**
- * The parallel copy with each finished table's indexes and keys built on `jobs` more target sessions while the
+ * The parallel copy with each finished table's indexes and keys built on `indexJobs` more target sessions while the
  * other tables still copy (`early`: from {@link readEarlyIndexes} in the copy's snapshot; empty: none built early).
  * Used by the dump method and by replication's fast start alike; post-data then leaves out what exists.
  */
 export async function copyBuildingIndexes(
   ctx: RunContext,
-  options: CopyOptions,
+  options: CopyOptions & {
+    /** Target sessions building indexes (core/session-budget.ts); 0 builds none early. @default options.jobs */
+    readonly indexJobs?: number;
+  },
   early: EarlyIndexes,
 ): Promise<CopyResult> {
+  const indexJobs = options.indexJobs ?? options.jobs;
   const indexes =
-    early.size > 0 ? await IndexBuilder.open(ctx.target, options.database, options.jobs, ctx.logger) : undefined;
+    early.size > 0 && indexJobs > 0
+      ? await IndexBuilder.open(ctx.target, options.database, indexJobs, ctx.logger)
+      : undefined;
   try {
     const copy = await copyTables(ctx, {
       ...options,

@@ -20,3 +20,22 @@ export async function forEachLimit<T>(
   );
   if (failure !== undefined) throw failure;
 }
+
+/**
+ * Like `Promise.all` over thunks, with at most `limit` running at once (each typically holding one session: the
+ * session budget, core/session-budget.ts). Results keep the thunks' order and types.
+ */
+export async function allLimited<T extends readonly (() => Promise<unknown>)[]>(
+  limit: number,
+  thunks: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const results: unknown[] = new Array(thunks.length);
+  await forEachLimit(
+    thunks.map((thunk, index) => ({ thunk, index })),
+    limit,
+    async ({ thunk, index }) => {
+      results[index] = await thunk();
+    },
+  );
+  return results as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}

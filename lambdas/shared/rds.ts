@@ -16,6 +16,7 @@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError, PermanentError, TransientError } from '../../core/errors.js';
+import type { Request } from '../../core/request.js';
 import { isUnreachable, unreachableHint } from './aws-clients.js';
 
 /** The tags RDS puts on the secrets it manages, naming their instance or cluster (an ARN). */
@@ -185,4 +186,15 @@ export async function rdsEndpoint(ref: RdsRefFields, label: string, clients: Rds
   return resource.kind === 'instance'
     ? describeInstance(clients.rds, resource, label)
     : describeCluster(clients.rds, resource, label);
+}
+
+/**
+ * Pure: the RDS DB instance whose CloudWatch `FreeStorageSpace` measures the target's disk: `targetRdsInstanceId`,
+ * else the instance the target's ref names (`dbInstanceIdentifier`, an ARN's identifier). undefined: none named.
+ */
+export function targetRdsInstance(request: Pick<Request, 'target' | 'targetRdsInstanceId'>): string | undefined {
+  if (request.targetRdsInstanceId !== undefined) return request.targetRdsInstanceId;
+  const ref = request.target;
+  if (!('secretArn' in ref) || ref.dbInstanceIdentifier === undefined) return undefined;
+  return ref.dbInstanceIdentifier.replace(/^arn:[^:]+:rds:[^:]*:\d*:db:/, '');
 }

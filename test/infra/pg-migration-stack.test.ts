@@ -853,6 +853,13 @@ describe('the construct props', () => {
     expect(definition).not.toContain('$.request.maxConcurrency');
     // The pre-checks' database Map follows the session budget the server checks computed, whatever the prop.
     expect(definition).toContain('\\"MaxConcurrencyPath\\":\\"$.serverChecks.concurrency\\"');
+    // Each task shares the session budget with that many others, not with the request's maxConcurrency.
+    const definitions = Template.fromStack(Stack.of(workflow)).findResources('AWS::ECS::TaskDefinition') as Record<
+      string,
+      { Properties: { ContainerDefinitions: { Environment: { Name: string; Value: string }[] }[] } }
+    >;
+    const environment = Object.values(definitions)[0]?.Properties.ContainerDefinitions[0]?.Environment;
+    expect(environment).toContainEqual({ Name: 'PG_MIGRATE_DATABASE_CONCURRENCY', Value: '3' });
   });
 
   it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {

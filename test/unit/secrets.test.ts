@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scrub } from '../../core/errors.js';
 import { rdsCaBundlePem } from '../../core/rds-ca.js';
 import { AWS_CLIENT_CONFIG } from '../../lambdas/shared/aws-clients.js';
-import { PRIMARY_CLUSTER_TAG, PRIMARY_INSTANCE_TAG } from '../../lambdas/shared/rds.js';
+import { PRIMARY_CLUSTER_TAG, PRIMARY_INSTANCE_TAG, targetRdsInstance } from '../../lambdas/shared/rds.js';
 import { resolveConnection, resolveConnections } from '../../lambdas/shared/secrets.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-migrate/source-AbCdEf';
@@ -436,5 +436,16 @@ describe('TLS defaults of a deployment', () => {
     expect(error.message).toContain('"sslrootcert" holds PEM text that is not a readable certificate');
     expect(error.message).not.toContain('not-base64');
     expect(error.message).not.toContain('pw-in-broken-secret');
+  });
+});
+
+describe('the RDS instance that measures the target disk', () => {
+  it("is targetRdsInstanceId, else the instance the target's ref names (an ARN's identifier), else none", () => {
+    const target = { secretArn: ARN, dbInstanceIdentifier: INSTANCE_ARN };
+    expect(targetRdsInstance({ target, targetRdsInstanceId: 'explicit-db' })).toBe('explicit-db');
+    expect(targetRdsInstance({ target })).toBe('orders-db');
+    expect(targetRdsInstance({ target: { secretArn: ARN, dbInstanceIdentifier: 'plain-id' } })).toBe('plain-id');
+    expect(targetRdsInstance({ target: { secretArn: ARN, dbClusterIdentifier: 'aurora' } })).toBeUndefined();
+    expect(targetRdsInstance({ target: { env: 'PG_MIGRATE_TARGET' } })).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
  * verification), behind one small interface so that the method's own logic does not depend on their option shapes.
  * {@link defaultSteps} wires the real ones; tests may replace single steps.
  */
+import { databaseConcurrency, type TaskSessions, taskSessions } from '../../session-budget.js';
 import type pg from 'pg';
 import { readTargetContent } from '../../catalog.js';
 import { withClient } from '../../connection.js';
@@ -70,6 +71,14 @@ async function withBoth<T>(
   return withClient(ctx.source, database, (source) => withClient(ctx.target, database, (target) => fn(source, target)));
 }
 
+/**
+ * The task's share of the run's session budget (core/session-budget.ts). On the source the slot's replication
+ * connection stands where the dump method's snapshot session does; the subscription's own walsender comes later.
+ */
+function sharesOf(request: Request): TaskSessions {
+  return taskSessions(request, databaseConcurrency(request));
+}
+
 /** The dump engine's steps (core/steps/schema.ts, copy.ts, sequences.ts, large-objects.ts, verify.ts). */
 export const defaultSteps: ReplicationSteps = {
   async ensureTargetDatabase(ctx, _request, database, warnings) {
@@ -83,13 +92,18 @@ export const defaultSteps: ReplicationSteps = {
       ctx.logger.info('pre-data already restored by an earlier attempt', { database: database.name });
       return;
     }
-    await restorePreData(ctx, database.name, { jobs: request.jobs, tools: await locateTools(ctx) }, warnings);
+    await restorePreData(
+      ctx,
+      database.name,
+      { jobs: sharesOf(request).restoreJobs, tools: await locateTools(ctx) },
+      warnings,
+    );
   },
   async restorePostData(ctx, request, database, warnings) {
     await restorePostData(
       ctx,
       database.name,
-      { jobs: request.jobs, tools: await locateTools(ctx), resume: true },
+      { jobs: sharesOf(request).restoreJobs, tools: await locateTools(ctx), resume: true },
       warnings,
     );
   },
@@ -101,9 +115,11 @@ export const defaultSteps: ReplicationSteps = {
       tables = (await listTables(ctx, database.name)).filter((t) => wanted.has(JSON.stringify([t.schema, t.name])));
     }
     // No resume: a re-run reads under a new slot snapshot, so every table is copied again (set-up empties them).
+    const sessions = sharesOf(request);
     const copyOptions = {
       database: database.name,
-      jobs: request.jobs,
+      jobs: sessions.copyJobs,
+      indexJobs: sessions.indexJobs,
       resume: false,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       ...(tables ? { tables } : filters),
@@ -111,7 +127,13 @@ export const defaultSteps: ReplicationSteps = {
     // Under the slot's snapshot (fast start), each finished table's indexes and keys are built while the others
     // still copy, as the dump method does; post-data then leaves out what exists.
     const result = options.snapshot
-      ? await copyBuildingIndexes(ctx, copyOptions, await readEarlyIndexesAt(ctx, database.name, options.snapshot))
+      ? await copyBuildingIndexes(
+          ctx,
+          copyOptions,
+          sessions.indexJobs > 0
+            ? await readEarlyIndexesAt(ctx, database.name, options.snapshot)
+            : new Map<string, string[]>(),
+        )
       : await copyTables(ctx, copyOptions);
     return { tables: result.tables.length, rows: result.rows, bytes: result.bytes };
   },
