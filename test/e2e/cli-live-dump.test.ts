@@ -2,8 +2,11 @@
  * A dump of a source under writes (issue #11): the run ends `done` with exit 0, and the target is one consistent
  * snapshot of the source — every transaction of the writer is on the target whole or not at all.
  */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { binDirFor, type TestCluster } from '../support/cluster.js';
 import { useCluster } from '../support/vitest.js';
 import { jsonPath, readJson, runCli } from './cli.js';
 
@@ -39,9 +42,89 @@ function startWriter(client: pg.Client): { stop: () => Promise<number> } {
   };
 }
 
+const PGBENCH = join(binDirFor(15), 'pgbench');
+
+/** pgbench against `cluster`'s `database`; the password goes by environment, never in argv. */
+function pgbenchEnv(cluster: TestCluster): NodeJS.ProcessEnv {
+  return { ...process.env, PGPASSWORD: cluster.password, PGHOST: cluster.host, PGPORT: String(cluster.port) };
+}
+
+async function historyCount(cluster: TestCluster, database: string): Promise<number> {
+  const [row] = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_history', [], database);
+  return Number(row!.n);
+}
+
 describe('pg-migrate migrate --method dump of a source under writes', () => {
   let writerClient: pg.Client | undefined;
-  afterAll(() => writerClient?.end());
+  let bench: ChildProcess | undefined;
+  afterAll(async () => {
+    bench?.kill('SIGKILL');
+    await writerClient?.end();
+  });
+
+  it('ends done with exit code 0 under pgbench writes, and the target holds one snapshot of pgbench', async () => {
+    await source().createDatabase('bench');
+    const init = spawnSync(PGBENCH, ['-i', '-q', '-s', '3', '-U', source().superuser, 'bench'], {
+      env: pgbenchEnv(source()),
+      encoding: 'utf8',
+    });
+    expect(init.status, init.stderr).toBe(0);
+    // The TPC-B-like default script, 2 clients, until stopped: each transaction updates an account, a teller and a
+    // branch by the same delta and appends it to the history.
+    bench = spawn(PGBENCH, ['-n', '-c', '2', '-j', '1', '-T', '600', '-U', source().superuser, 'bench'], {
+      env: pgbenchEnv(source()),
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((resolve) => bench!.once('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    while ((await historyCount(source(), 'bench')) === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const before = await historyCount(source(), 'bench');
+
+    const report = jsonPath();
+    const result = await runCli([
+      'migrate',
+      '--method',
+      'dump',
+      '--dbs',
+      'bench',
+      '--source',
+      source().uri('postgres'),
+      '--target',
+      target().uri('postgres'),
+      '--json',
+      report,
+    ]);
+    const after = await historyCount(source(), 'bench');
+    bench.kill('SIGTERM');
+    await exited;
+    const output = `${result.stdout}\n${result.stderr}`;
+
+    expect(result.code, output).toBe(0);
+    const json = readJson(report) as { ok: boolean; databases: Array<{ name: string; status: string }> };
+    expect(json.ok).toBe(true);
+    expect(json.databases.map((d) => [d.name, d.status])).toEqual([['bench', 'done']]);
+    // pgbench really wrote during the run.
+    expect(before).toBeGreaterThan(0);
+    expect(after).toBeGreaterThan(before);
+
+    // One snapshot: the deltas of the history the target holds add up to the accounts', tellers' and branches'
+    // balances (all start at 0), which would differ if any table came from another moment.
+    const [sums] = await target().query<{ history: string; accounts: string; tellers: string; branches: string }>(
+      `SELECT (SELECT coalesce(sum(delta), 0) FROM pgbench_history)::text AS history,
+              (SELECT sum(abalance) FROM pgbench_accounts)::text AS accounts,
+              (SELECT sum(tbalance) FROM pgbench_tellers)::text AS tellers,
+              (SELECT sum(bbalance) FROM pgbench_branches)::text AS branches`,
+      [],
+      'bench',
+    );
+    expect(sums!.accounts).toBe(sums!.history);
+    expect(sums!.tellers).toBe(sums!.history);
+    expect(sums!.branches).toBe(sums!.history);
+    const copied = await historyCount(target(), 'bench');
+    expect(copied).toBeGreaterThanOrEqual(before);
+    expect(copied).toBeLessThanOrEqual(after);
+  }, 300_000);
 
   it('ends done with exit code 0, and the target is one consistent snapshot of the source', async () => {
     await source().createDatabase('bank');
