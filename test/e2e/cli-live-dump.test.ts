@@ -49,9 +49,31 @@ function pgbenchEnv(cluster: TestCluster): NodeJS.ProcessEnv {
   return { ...process.env, PGPASSWORD: cluster.password, PGHOST: cluster.host, PGPORT: String(cluster.port) };
 }
 
-async function historyCount(cluster: TestCluster, database: string): Promise<number> {
-  const [row] = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_history', [], database);
+async function rowCount(cluster: TestCluster, database: string, table: string): Promise<number> {
+  const [row] = await cluster.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], database);
   return Number(row!.n);
+}
+
+/** `migrate --method dump` of `database` through the bin; asserts it ended `done` with exit code 0. */
+async function migrateDumpDone(database: string): Promise<void> {
+  const report = jsonPath();
+  const result = await runCli([
+    'migrate',
+    '--method',
+    'dump',
+    '--dbs',
+    database,
+    '--source',
+    source().uri('postgres'),
+    '--target',
+    target().uri('postgres'),
+    '--json',
+    report,
+  ]);
+  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+  const json = readJson(report) as { ok: boolean; databases: Array<{ name: string; status: string }> };
+  expect(json.ok).toBe(true);
+  expect(json.databases.map((d) => [d.name, d.status])).toEqual([[database, 'done']]);
 }
 
 describe('pg-migrate migrate --method dump of a source under writes', () => {
@@ -77,33 +99,14 @@ describe('pg-migrate migrate --method dump of a source under writes', () => {
     });
     const exited = new Promise<void>((resolve) => bench!.once('exit', () => resolve()));
     const deadline = Date.now() + 30_000;
-    while ((await historyCount(source(), 'bench')) === 0 && Date.now() < deadline)
+    while ((await rowCount(source(), 'bench', 'pgbench_history')) === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    const before = await historyCount(source(), 'bench');
+    const before = await rowCount(source(), 'bench', 'pgbench_history');
 
-    const report = jsonPath();
-    const result = await runCli([
-      'migrate',
-      '--method',
-      'dump',
-      '--dbs',
-      'bench',
-      '--source',
-      source().uri('postgres'),
-      '--target',
-      target().uri('postgres'),
-      '--json',
-      report,
-    ]);
-    const after = await historyCount(source(), 'bench');
+    await migrateDumpDone('bench');
+    const after = await rowCount(source(), 'bench', 'pgbench_history');
     bench.kill('SIGTERM');
     await exited;
-    const output = `${result.stdout}\n${result.stderr}`;
-
-    expect(result.code, output).toBe(0);
-    const json = readJson(report) as { ok: boolean; databases: Array<{ name: string; status: string }> };
-    expect(json.ok).toBe(true);
-    expect(json.databases.map((d) => [d.name, d.status])).toEqual([['bench', 'done']]);
     // pgbench really wrote during the run.
     expect(before).toBeGreaterThan(0);
     expect(after).toBeGreaterThan(before);
@@ -121,7 +124,7 @@ describe('pg-migrate migrate --method dump of a source under writes', () => {
     expect(sums!.accounts).toBe(sums!.history);
     expect(sums!.tellers).toBe(sums!.history);
     expect(sums!.branches).toBe(sums!.history);
-    const copied = await historyCount(target(), 'bench');
+    const copied = await rowCount(target(), 'bench', 'pgbench_history');
     expect(copied).toBeGreaterThanOrEqual(before);
     expect(copied).toBeLessThanOrEqual(after);
   }, 300_000);
@@ -143,33 +146,14 @@ describe('pg-migrate migrate --method dump of a source under writes', () => {
     );
     writerClient = await source().client('bank');
     const writer = startWriter(writerClient);
-    const before = (await source().query<{ n: string }>('SELECT count(*) AS n FROM bank.history', [], 'bank'))[0]!.n;
+    const before = await rowCount(source(), 'bank', 'bank.history');
 
-    const report = jsonPath();
-    const result = await runCli([
-      'migrate',
-      '--method',
-      'dump',
-      '--dbs',
-      'bank',
-      '--source',
-      source().uri('postgres'),
-      '--target',
-      target().uri('postgres'),
-      '--json',
-      report,
-    ]);
+    await migrateDumpDone('bank');
     const committed = await writer.stop();
-    const after = (await source().query<{ n: string }>('SELECT count(*) AS n FROM bank.history', [], 'bank'))[0]!.n;
-    const output = `${result.stdout}\n${result.stderr}`;
-
-    expect(result.code, output).toBe(0);
-    const json = readJson(report) as { ok: boolean; databases: Array<{ name: string; status: string }> };
-    expect(json.ok).toBe(true);
-    expect(json.databases.map((d) => [d.name, d.status])).toEqual([['bank', 'done']]);
+    const after = await rowCount(source(), 'bank', 'bank.history');
     // The source really was written to during the run.
     expect(committed).toBeGreaterThan(0);
-    expect(Number(after)).toBeGreaterThan(Number(before));
+    expect(after).toBeGreaterThan(before);
 
     // One snapshot: every account's balance on the target is the sum of the history rows the target holds.
     const inconsistent = await target().query<{ id: number }>(
@@ -180,8 +164,8 @@ describe('pg-migrate migrate --method dump of a source under writes', () => {
       'bank',
     );
     expect(inconsistent).toEqual([]);
-    const [copied] = await target().query<{ n: string }>('SELECT count(*) AS n FROM bank.history', [], 'bank');
-    expect(Number(copied!.n)).toBeGreaterThanOrEqual(Number(before));
-    expect(Number(copied!.n)).toBeLessThanOrEqual(Number(after));
+    const copied = await rowCount(target(), 'bank', 'bank.history');
+    expect(copied).toBeGreaterThanOrEqual(before);
+    expect(copied).toBeLessThanOrEqual(after);
   }, 300_000);
 });
