@@ -29,6 +29,7 @@ import {
   placeholderFunctionArn,
 } from '../../scripts/build-asl.js';
 import { ALLOWED_SECRET_ARNS_ENV } from '../../core/ref-policy.js';
+import { logicalIdIn } from '../support/template.js';
 
 const ACCOUNT = '123456789012';
 const SOURCE_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:pg-migrate/source-AbCdEf`;
@@ -62,14 +63,6 @@ function state(name: string): State {
   const found = statesOf(asl).get(name);
   if (!found) throw new Error(`no state ${name}`);
   return found;
-}
-
-function logicalIdOf(type: string, pathPart: string): string {
-  const ids = Object.entries(json.Resources)
-    .filter(([id, r]) => r.Type === type && id.includes(pathPart))
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pathPart}, found ${ids.join(', ')}`);
-  return ids[0] as string;
 }
 
 /** Every statement of the inline policies attached to a role (by the role's logical id). */
@@ -113,7 +106,7 @@ describe('the state machine definition', () => {
   it('is the graph of the ASL artefact the CLI runs, up to the ARNs of what its Task states call', () => {
     const functionArns = new Map(
       FUNCTION_NAMES.map((name) => [
-        `arn:aws:lambda:us-east-1:123456789012:function:${logicalIdOf('AWS::Lambda::Function', FUNCTION_IDS[name])}`,
+        `arn:aws:lambda:us-east-1:123456789012:function:${logicalIdIn(json, 'AWS::Lambda::Function', FUNCTION_IDS[name])}`,
         placeholderFunctionArn(name),
       ]),
     );
@@ -131,7 +124,7 @@ describe('the state machine definition', () => {
   });
 
   it('runs the pre-checks as one server-level Lambda, then a Map over the databases within the session budget, then Plan', () => {
-    const precheckFunction = logicalIdOf('AWS::Lambda::Function', 'PreCheckFunction');
+    const precheckFunction = logicalIdIn(json, 'AWS::Lambda::Function', 'PreCheckFunction');
     const resource = `arn:aws:lambda:us-east-1:123456789012:function:${precheckFunction}`;
     expect(state(S.serverChecks)).toMatchObject({
       Type: 'Task',
@@ -327,7 +320,7 @@ describe('the resources', () => {
   it('puts every Lambda function in private subnets with its own security group, Node 22 and active tracing', () => {
     const functions = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(9);
-    const functionSg = logicalIdOf('AWS::EC2::SecurityGroup', 'FunctionSecurityGroup');
+    const functionSg = logicalIdIn(json, 'AWS::EC2::SecurityGroup', 'FunctionSecurityGroup');
     for (const [id, fn] of functions) {
       const props = fn.Properties as {
         VpcConfig?: { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
@@ -423,8 +416,8 @@ describe('the resources', () => {
   });
 
   it('lets the task role read the secrets and answer its task token on this state machine only', () => {
-    const taskRole = logicalIdOf('AWS::IAM::Role', 'TaskDefinitionTaskRole');
-    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const taskRole = logicalIdIn(json, 'AWS::IAM::Role', 'TaskDefinitionTaskRole');
+    const stateMachine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     const statements = statementsOfRole(taskRole);
     const token = statements.find((s) => actionsOf(s).includes('states:SendTaskSuccess'));
     expect(token).toBeDefined();
@@ -447,7 +440,7 @@ describe('the resources', () => {
   });
 
   it('keeps full reports in a bucket of the stack: encrypted, TLS only, private, expiring, retained', () => {
-    const bucket = logicalIdOf('AWS::S3::Bucket', 'ReportBucket');
+    const bucket = logicalIdIn(json, 'AWS::S3::Bucket', 'ReportBucket');
     template.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -492,7 +485,7 @@ describe('the resources', () => {
             expect(JSON.stringify(r)).toMatch(/runs\/\*|ReportBucket/);
           return actionsOf(st);
         });
-    const roleOf = (fn: string) => logicalIdOf('AWS::IAM::Role', `${fn}ServiceRole`);
+    const roleOf = (fn: string) => logicalIdIn(json, 'AWS::IAM::Role', `${fn}ServiceRole`);
     expect(s3Actions(roleOf(FUNCTION_IDS.plan))).toEqual([]);
     expect(s3Actions(roleOf(FUNCTION_IDS.roles))).toEqual([]);
     for (const writer of [FUNCTION_IDS.resolve, FUNCTION_IDS.precheck]) {
@@ -500,7 +493,7 @@ describe('the resources', () => {
       expect(actions).toEqual(['s3:PutObject']);
     }
     expect(s3Actions(roleOf(FUNCTION_IDS.report)).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
-    expect(s3Actions(logicalIdOf('AWS::IAM::Role', 'TaskDefinitionTaskRole')).sort()).toEqual([
+    expect(s3Actions(logicalIdIn(json, 'AWS::IAM::Role', 'TaskDefinitionTaskRole')).sort()).toEqual([
       's3:GetObject',
       's3:PutObject',
     ]);
@@ -546,10 +539,10 @@ describe('the resources', () => {
   }, 60_000);
 
   it('lets the state machine run only this task definition in this cluster, pass its roles to ECS and tag the tasks RunTask creates', () => {
-    const role = logicalIdOf('AWS::IAM::Role', 'StateMachineRole');
+    const role = logicalIdIn(json, 'AWS::IAM::Role', 'StateMachineRole');
     const statements = statementsOfRole(role);
-    const taskDefinition = logicalIdOf('AWS::ECS::TaskDefinition', 'TaskDefinition');
-    const cluster = logicalIdOf('AWS::ECS::Cluster', 'Cluster');
+    const taskDefinition = logicalIdIn(json, 'AWS::ECS::TaskDefinition', 'TaskDefinition');
+    const cluster = logicalIdIn(json, 'AWS::ECS::Cluster', 'Cluster');
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: 'ecs:RunTask',
@@ -572,7 +565,7 @@ describe('the resources', () => {
   });
 
   it('logs every execution event to a retained log group and traces with X-Ray', () => {
-    const logGroup = logicalIdOf('AWS::Logs::LogGroup', 'StateMachineLogs');
+    const logGroup = logicalIdIn(json, 'AWS::Logs::LogGroup', 'StateMachineLogs');
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: {
         Level: 'ALL',
@@ -590,7 +583,7 @@ describe('the resources', () => {
   });
 
   it('alarms on failed executions and notifies the alarm topic', () => {
-    const topic = logicalIdOf('AWS::SNS::Topic', 'AlarmTopic');
+    const topic = logicalIdIn(json, 'AWS::SNS::Topic', 'AlarmTopic');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',
       Namespace: 'AWS/States',
@@ -602,7 +595,7 @@ describe('the resources', () => {
   });
 
   it('starts a nightly check on an EventBridge schedule with a fixed input', () => {
-    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const stateMachine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     const schedules = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
     expect(schedules).toHaveLength(1);
     const props = schedules[0]?.Properties as {
@@ -621,8 +614,8 @@ describe('the resources', () => {
   });
 
   it('grants StartExecution on this state machine through grantStartExecution()', () => {
-    const operator = logicalIdOf('AWS::IAM::Role', 'Operator');
-    const stateMachine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const operator = logicalIdIn(json, 'AWS::IAM::Role', 'Operator');
+    const stateMachine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     expect(statementsOfRole(operator)).toEqual([
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: stateMachine } }),
     ]);
@@ -730,7 +723,7 @@ describe('the network, an explicit choice', () => {
       VpcEndpointType: 'Gateway',
       RouteTableIds: ['rtb-0123456789abcdef0'],
     });
-    const endpointGroup = logicalIdOfIn(j, 'AWS::EC2::SecurityGroup', 'EndpointSecurityGroup');
+    const endpointGroup = logicalIdIn(j, 'AWS::EC2::SecurityGroup', 'EndpointSecurityGroup');
     const rules = Object.values(j.Resources).filter(
       (r) =>
         r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId).includes(endpointGroup),
@@ -745,14 +738,6 @@ describe('the network, an explicit choice', () => {
     ).toThrow(/needs routeTableIds/);
   });
 });
-
-function logicalIdOfIn(t: { Resources: Record<string, Resource> }, type: string, part: string): string {
-  const ids = Object.entries(t.Resources)
-    .filter(([id, r]) => r.Type === type && id.includes(part))
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${part}, found ${ids.join(', ')}`);
-  return ids[0] as string;
-}
 
 describe('secrets: partial ARNs and customer-managed keys', () => {
   it('grants a secret ARN that looks complete also as <arn>-??????, and kms:Decrypt only through Secrets Manager', () => {
@@ -863,7 +848,7 @@ describe('the construct props', () => {
   });
 
   it('tells ResolveRequest which secrets a request may name: the stack secrets and the allowed patterns', () => {
-    const id = logicalIdOf('AWS::Lambda::Function', 'ResolveFunction');
+    const id = logicalIdIn(json, 'AWS::Lambda::Function', 'ResolveFunction');
     const variables = (json.Resources[id]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(String(variables[ALLOWED_SECRET_ARNS_ENV]).split(',')).toEqual([
       SOURCE_ARN,

@@ -13,6 +13,7 @@ import { METRIC_NAMES, PHASES } from '../../core/metrics.js';
 import { createApp } from '../../infra/app.js';
 import type { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
+import { logicalIdIn } from '../support/template.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -23,17 +24,9 @@ let stack: PgMigrationStack;
 let template: Template;
 let json: { Resources: Record<string, Resource> };
 
-function logicalIdOf(type: string, pathPart: string): string {
-  const ids = Object.entries(json.Resources)
-    .filter(([id, r]) => r.Type === type && id.includes(pathPart))
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pathPart}, found ${ids.join(', ')}`);
-  return ids[0] as string;
-}
-
 /** The dashboard body as CloudFormation receives it: the Fn::Join's literal parts, tokens as their JSON. */
 function dashboardBody(): string {
-  const id = logicalIdOf('AWS::CloudWatch::Dashboard', 'Dashboard');
+  const id = logicalIdIn(json, 'AWS::CloudWatch::Dashboard', 'Dashboard');
   const body = json.Resources[id]?.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
   return body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
 }
@@ -68,7 +61,7 @@ describe('the alarms', () => {
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: logicalIdOf('AWS::SNS::Topic', 'AlarmTopic') }],
+      AlarmActions: [{ Ref: logicalIdIn(json, 'AWS::SNS::Topic', 'AlarmTopic') }],
     });
   });
 
@@ -83,7 +76,7 @@ describe('the alarms', () => {
       EvaluationPeriods: 3,
       DatapointsToAlarm: 2,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: logicalIdOf('AWS::SNS::Topic', 'AlarmTopic') }],
+      AlarmActions: [{ Ref: logicalIdIn(json, 'AWS::SNS::Topic', 'AlarmTopic') }],
     });
     expect(stack.workflow.applyWorkerStoppedAlarm.alarmArn).toBeDefined();
   });
@@ -92,14 +85,14 @@ describe('the alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     const body = dashboardBody();
     for (const id of ['FailedExecutionsAlarm', 'ReplicationLagAlarm', 'ApplyWorkerStoppedAlarm'])
-      expect(body).toContain(logicalIdOf('AWS::CloudWatch::Alarm', id));
+      expect(body).toContain(logicalIdIn(json, 'AWS::CloudWatch::Alarm', id));
   });
 });
 
 describe('the dashboard', () => {
   it("shows the state machine's executions and their duration", () => {
     const body = dashboardBody();
-    const machine = logicalIdOf('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const machine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     expect(body).toContain(machine);
     for (const metric of [
       'ExecutionsStarted',
@@ -124,7 +117,9 @@ describe('the dashboard', () => {
   });
 
   it("is named in the stack's outputs", () => {
-    template.hasOutput('DashboardName', { Value: { Ref: logicalIdOf('AWS::CloudWatch::Dashboard', 'Dashboard') } });
+    template.hasOutput('DashboardName', {
+      Value: { Ref: logicalIdIn(json, 'AWS::CloudWatch::Dashboard', 'Dashboard') },
+    });
   });
 });
 

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PgMigrationStack } from '../../infra/pg-migration-stack.js';
 import { PgMigrationStage } from '../../infra/pg-migration-stage.js';
 import { PgMigrationWorkflow } from '../../infra/pg-migration-workflow.js';
+import { logicalIdIn } from '../support/template.js';
 
 const ACCOUNT = '222222222222';
 const REGION = 'eu-west-1';
@@ -26,14 +27,6 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 let stage: PgMigrationStage;
 let template: Template;
 let json: { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
-
-function logicalId(type: string, part: string): string {
-  const ids = Object.entries(json.Resources)
-    .filter(([id, r]) => r.Type === type && id.includes(part))
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type} matching ${part}, found ${ids.join(', ')}`);
-  return ids[0] as string;
-}
 
 function statementsOf(roleId: string): Statement[] {
   return Object.values(json.Resources)
@@ -85,11 +78,11 @@ describe('the operations role', () => {
   });
 
   it('may start executions of this state machine and read them, and nothing else', () => {
-    const role = logicalId('AWS::IAM::Role', 'OperationsRole');
-    const stateMachine = logicalId('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const role = logicalIdIn(json, 'AWS::IAM::Role', 'OperationsRole');
+    const stateMachine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     const statements = statementsOf(role);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
-    const bucket = logicalId('AWS::S3::Bucket', 'ReportBucket');
+    const bucket = logicalIdIn(json, 'AWS::S3::Bucket', 'ReportBucket');
     expect(statements.map((s) => [actions(s), s.Resource])).toEqual([
       [['states:StartExecution'], { Ref: stateMachine }],
       // The full reports the executions' output names (reportUri).
@@ -114,7 +107,7 @@ describe('the operations role', () => {
   });
 
   it("is a stack output, for the other accounts' tools", () => {
-    const role = logicalId('AWS::IAM::Role', 'OperationsRole');
+    const role = logicalIdIn(json, 'AWS::IAM::Role', 'OperationsRole');
     expect(json.Outputs.OperationsRoleArn).toMatchObject({ Value: { 'Fn::GetAtt': [role, 'Arn'] } });
     expect(stage.operationsRoleArnOutput).toBe(stage.stack.operationsRoleArnOutput);
     expect(stage.stack.resolve(stage.stateMachineArnOutput.logicalId)).toBe('StateMachineArn');
@@ -182,7 +175,7 @@ describe('grantRead', () => {
 
 describe('the status change rule', () => {
   it('matches executions of this state machine that failed, timed out or were aborted, and cutovers that succeeded', () => {
-    const stateMachine = logicalId('AWS::StepFunctions::StateMachine', 'StateMachine');
+    const stateMachine = logicalIdIn(json, 'AWS::StepFunctions::StateMachine', 'StateMachine');
     template.hasResourceProperties('AWS::Events::Rule', {
       State: 'ENABLED',
       EventPattern: {
@@ -204,7 +197,7 @@ describe('the status change rule', () => {
   });
 
   it('tells the alarm topic in one line with the execution, its status, account and region', () => {
-    const topic = logicalId('AWS::SNS::Topic', 'AlarmTopic');
+    const topic = logicalIdIn(json, 'AWS::SNS::Topic', 'AlarmTopic');
     const rule = Object.values(template.findResources('AWS::Events::Rule'))[0] as {
       Properties: { Targets: Array<Record<string, unknown>> };
     };
