@@ -9,7 +9,7 @@
  *   the leader's own session is counted too), or ANALYZE, or the verification's sessions; one session is kept for
  *   the bookkeeping the steps do beside them (progress records, ownership).
  *
- * Pure: unit-tested with tables of cases; test/integration/dump/session-budget.test.ts samples pg_stat_activity on
+ * Pure: unit-tested with tables of cases; test/e2e/cli-session-budget.test.ts samples pg_stat_activity on
  * both servers during a migration to prove it.
  */
 import { InputError } from './errors.js';
